@@ -1,0 +1,31 @@
+/* An epoll event loop for one I/O thread: file descriptors with callbacks,
+ * one-shot timers, and a thread-safe way to run work on the loop's thread
+ * (other threads "kick" it through an eventfd). */
+#ifndef VIREO_BASE_EVLOOP_H
+#define VIREO_BASE_EVLOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evloop;
+
+/* events: EPOLLIN / EPOLLOUT bits; the callback gets what happened. */
+typedef void (*evloop_fd_cb)(void *opaque, int fd, uint32_t events);
+typedef void (*evloop_timer_cb)(void *opaque);
+
+struct evloop *evloop_new(void);
+void evloop_free(struct evloop *l);
+int evloop_add_fd(struct evloop *l, int fd, uint32_t events, evloop_fd_cb cb, void *opaque);
+int evloop_mod_fd(struct evloop *l, int fd, uint32_t events);
+void evloop_del_fd(struct evloop *l, int fd);
+/* Call cb once, delay_ns from now, on the loop thread. Only from the loop
+ * thread. Returns an id for evloop_cancel_timer. */
+uint64_t evloop_add_timer(struct evloop *l, uint64_t delay_ns, evloop_timer_cb cb, void *opaque);
+void evloop_cancel_timer(struct evloop *l, uint64_t id);
+/* Run until evloop_stop. */
+void evloop_run(struct evloop *l);
+/* From any thread. */
+void evloop_stop(struct evloop *l);
+bool evloop_running(const struct evloop *l);
+
+#endif

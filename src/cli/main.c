@@ -1,0 +1,42 @@
+/* The `vireo` command: dispatches to its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vireo COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  run          run one VM in the foreground (serial console on this terminal)\n"
+            "  guest build  build the default guest (kernel, initramfs, root disk) from Debian packages\n"
+            "  version      print the version\n"
+            "\n"
+            "'vireo COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "guest"))
+        return cmd_guest(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("vireo %s\n", VIREO_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "vireo: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

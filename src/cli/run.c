@@ -1,0 +1,191 @@
+/* `vireo run`: one VM in the foreground, like qemu-system-riscv64 or
+ * `lkvm run`. With no options it boots the default guest. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/parse.h"
+#include "cli/commands.h"
+#include "riscv/csr.h"
+#include "vmm/vm.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0"
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vireo run [OPTIONS]\n"
+            "\n"
+            "Runs one virtual machine in the foreground with its serial console on this\n"
+            "terminal. Ctrl-A X quits; Ctrl-A Ctrl-A sends Ctrl-A. The exit status is 0 when\n"
+            "the guest powers off.\n"
+            "\n"
+            "  --kernel FILE          Linux Image or ELF kernel (default: the built default guest)\n"
+            "  --initrd FILE          initramfs (default: the default guest's)\n"
+            "  --append STRING        add to the kernel command line\n"
+            "  --cmdline STRING       replace the kernel command line\n"
+            "  --firmware builtin|FILE  builtin: SBI served by Vireo, kernel entered in S-mode\n"
+            "                         (default); FILE: M-mode firmware such as OpenSBI's fw_jump.bin\n"
+            "                         or a bare-metal program\n"
+            "  --cpus N               vCPUs (default 1; at most the host's logical CPUs)\n"
+            "  --memory SIZE          guest RAM, e.g. 256M, 1G (default 256M)\n"
+            "  --disk FILE[,readonly] a raw disk image as virtio-blk (repeatable)\n"
+            "  --console uart|virtio  device that gets this terminal's input (default uart)\n"
+            "  --mmu sv39|sv48|sv57   largest paging mode offered to the guest (default sv48)\n"
+            "  --no-rng               no virtio-rng device\n"
+            "  --dump-dtb FILE        write the generated device tree to FILE and exit\n"
+            "  --stats                print execution statistics when the VM stops\n"
+            "  -v, --verbose          more messages\n"
+            "  -h, --help             this help\n");
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vireo run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
+           O_MMU, O_NORNG, O_DUMPDTB, O_STATS };
+    static const struct option opts[] = {
+        { "kernel", required_argument, NULL, O_KERNEL },
+        { "initrd", required_argument, NULL, O_INITRD },
+        { "append", required_argument, NULL, O_APPEND },
+        { "cmdline", required_argument, NULL, O_CMDLINE },
+        { "firmware", required_argument, NULL, O_FIRMWARE },
+        { "cpus", required_argument, NULL, O_CPUS },
+        { "memory", required_argument, NULL, O_MEMORY },
+        { "disk", required_argument, NULL, O_DISK },
+        { "console", required_argument, NULL, O_CONSOLE },
+        { "mmu", required_argument, NULL, O_MMU },
+        { "no-rng", no_argument, NULL, O_NORNG },
+        { "dump-dtb", required_argument, NULL, O_DUMPDTB },
+        { "stats", no_argument, NULL, O_STATS },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct vm_config cfg = { .ncpus = 1, .ram_size = 256ull << 20, .max_satp_mode = SATP_MODE_SV48 };
+    const char *append = NULL, *cmdline = NULL;
+    bool kernel_given = false, initrd_given = false;
+    static char disk_paths[VM_MAX_DISKS][4096];
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case O_KERNEL: cfg.kernel = optarg; kernel_given = true; break;
+        case O_INITRD: cfg.initrd = optarg; initrd_given = true; break;
+        case O_APPEND: append = optarg; break;
+        case O_CMDLINE: cmdline = optarg; break;
+        case O_FIRMWARE:
+            cfg.firmware = strcmp(optarg, "builtin") ? optarg : NULL;
+            break;
+        case O_CPUS:
+            if (!vparse_uint(optarg, 1, 1024, &v))
+                return bad("--cpus '%s': expected a whole number from 1", optarg);
+            cfg.ncpus = (unsigned)v;
+            break;
+        case O_MEMORY:
+            if (!vparse_size(optarg, &v))
+                return bad("--memory '%s': expected a size such as 256M or 1G", optarg);
+            if (v < (16ull << 20))
+                return bad("--memory '%s': at least 16M is needed", optarg);
+            if (v > (64ull << 30))
+                return bad("--memory '%s': at most 64G", optarg);
+            if (v & 0xfff)
+                return bad("--memory '%s': must be a multiple of 4K", optarg);
+            cfg.ram_size = v;
+            break;
+        case O_DISK: {
+            if (cfg.ndisks >= VM_MAX_DISKS)
+                return bad("--disk '%s': too many disks (at most 6)", optarg);
+            char *p = disk_paths[cfg.ndisks];
+            snprintf(p, sizeof(disk_paths[0]), "%s", optarg);
+            bool ro = false;
+            char *comma = strrchr(p, ',');
+            if (comma) {
+                if (!strcmp(comma + 1, "readonly") || !strcmp(comma + 1, "ro"))
+                    ro = true;
+                else
+                    return bad("--disk '%s': the only option is ',readonly'", optarg);
+                *comma = 0;
+            }
+            if (!*p)
+                return bad("--disk '%s': no file name", optarg);
+            cfg.disks[cfg.ndisks++] = (struct vm_disk){ p, ro };
+            break;
+        }
+        case O_CONSOLE:
+            if (!strcmp(optarg, "uart"))
+                cfg.console = VM_CONSOLE_UART;
+            else if (!strcmp(optarg, "virtio"))
+                cfg.console = VM_CONSOLE_VIRTIO;
+            else
+                return bad("--console '%s': expected uart or virtio", optarg);
+            break;
+        case O_MMU:
+            if (!strcmp(optarg, "sv39"))
+                cfg.max_satp_mode = SATP_MODE_SV39;
+            else if (!strcmp(optarg, "sv48"))
+                cfg.max_satp_mode = SATP_MODE_SV48;
+            else if (!strcmp(optarg, "sv57"))
+                cfg.max_satp_mode = SATP_MODE_SV57;
+            else
+                return bad("--mmu '%s': expected sv39, sv48 or sv57", optarg);
+            break;
+        case O_NORNG: cfg.no_rng = true; break;
+        case O_DUMPDTB: cfg.dump_dtb = optarg; break;
+        case O_STATS: cfg.stats = true; break;
+        case 'v': vlog_set_level(vlog_get_level() + 1); break;
+        case 'h': run_usage(stdout); return 0;
+        default:
+            if (optopt >= 256 || (optopt == 0 && argv[optind - 1]))
+                return bad("'%s' needs a value or is not an option (see 'vireo run --help')", argv[optind - 1]);
+            return bad("unknown option '%s' (see 'vireo run --help')", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument '%s' (see 'vireo run --help')", argv[optind]);
+
+    long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (host_cpus > 0 && cfg.ncpus > (unsigned long)host_cpus) {
+        fprintf(stderr, "vireo run: --cpus %u: this host has %ld logical CPUs, and one VM may have at most "
+                "that many vCPUs\n", cfg.ncpus, host_cpus);
+        return 2;
+    }
+
+    /* The default guest fills in whatever was not given. */
+    static char kpath[4200], ipath[4200];
+    if (!kernel_given && !cfg.firmware) {
+        char dir[4096];
+        if (!default_guest_dir(dir, sizeof(dir))) {
+            fprintf(stderr, "vireo run: no kernel given and no default guest built yet (looked in %s);\n"
+                    "run 'vireo guest build' first, or give --kernel\n", dir);
+            return 1;
+        }
+        snprintf(kpath, sizeof(kpath), "%s/Image", dir);
+        cfg.kernel = kpath;
+        if (!initrd_given) {
+            snprintf(ipath, sizeof(ipath), "%s/initramfs.cpio", dir);
+            cfg.initrd = ipath;
+        }
+    }
+    static char line[8192];
+    if (cmdline)
+        snprintf(line, sizeof(line), "%s%s%s", cmdline, append ? " " : "", append ? append : "");
+    else
+        snprintf(line, sizeof(line), "%s%s%s", cfg.console == VM_CONSOLE_VIRTIO ? "console=hvc0" : DEFAULT_CMDLINE,
+                 append ? " " : "", append ? append : "");
+    if (cfg.kernel)
+        cfg.cmdline = line;
+    return vm_run(&cfg);
+}

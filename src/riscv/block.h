@@ -1,0 +1,64 @@
+/* The decoded-block cache of one hart. A block is a run of decoded
+ * instructions starting at a guest physical address, ending at a control
+ * transfer, a system instruction, a page end or a length limit, followed by
+ * a BLOCK_END terminator. Blocks are position-independent with respect to
+ * the virtual PC (the interpreter adds the block's virtual start), so one
+ * block serves every mapping of its physical page. */
+#ifndef VIREO_RISCV_BLOCK_H
+#define VIREO_RISCV_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riscv/decode.h"
+#include "riscv/hart.h"
+
+#define RV_BLOCK_MAX_INSNS 64
+
+struct rv_block {
+    uint64_t paddr;
+    uint64_t page; /* index of the physical page in the code map */
+    uint32_t gen;  /* code-map generation of that page when decoded */
+    uint16_t n;    /* instructions, not counting the terminator */
+    uint16_t bytes;
+    struct rv_insn insns[];
+};
+
+#define RV_BCACHE_BITS 15
+struct rv_block_cache {
+    struct rv_block *table[1u << RV_BCACHE_BITS];
+    uint8_t *arena;
+    size_t arena_size, arena_used;
+    uint64_t flushes;
+};
+
+struct rv_block_cache *rv_bcache_new(void);
+void rv_bcache_free(struct rv_block_cache *c);
+void rv_bcache_flush(struct rv_block_cache *c);
+/* Room for a block of n instructions plus its terminator; flushes the whole
+ * cache when the arena is full (blocks are small and re-decoding is cheap). */
+struct rv_block *rv_bcache_alloc(struct rv_block_cache *c, unsigned n);
+/* Give back the tail of the last allocation when fewer insns were used. */
+void rv_bcache_shrink_last(struct rv_block_cache *c, struct rv_block *b, unsigned n_used);
+
+static inline unsigned rv_bcache_slot(uint64_t paddr)
+{
+    return (unsigned)((paddr >> 1) ^ (paddr >> (RV_BCACHE_BITS + 1))) & ((1u << RV_BCACHE_BITS) - 1);
+}
+
+static inline struct rv_block *rv_bcache_lookup(struct rv_block_cache *c, const struct rv_code_map *map,
+                                                uint64_t paddr)
+{
+    struct rv_block *b = c->table[rv_bcache_slot(paddr)];
+    if (b && b->paddr == paddr &&
+        b->gen == atomic_load_explicit(&map->gen[b->page], memory_order_acquire))
+        return b;
+    return NULL;
+}
+
+static inline void rv_bcache_insert(struct rv_block_cache *c, struct rv_block *b)
+{
+    c->table[rv_bcache_slot(b->paddr)] = b;
+}
+
+#endif

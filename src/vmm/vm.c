@@ -1,0 +1,189 @@
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/evloop.h"
+#include "base/log.h"
+#include "machine/board.h"
+#include "machine/rtc.h"
+#include "machine/uart.h"
+#include "riscv/hart.h"
+#include "vmm/console.h"
+
+struct vm {
+    const struct vm_config *cfg;
+    struct board board;
+    struct evloop *io;
+    struct stdio_console *console;
+    pthread_t *vcpu_threads;
+    bool reset_requested;
+    uint64_t rtc_timer;
+};
+
+static void power_event(void *opaque, enum power_event ev, unsigned code)
+{
+    struct vm *vm = opaque;
+    int status = 0;
+    switch (ev) {
+    case POWER_OFF: status = 0; break;
+    case POWER_FAIL: status = code ? (int)(code & 0xff) : 1; if (!status) status = 1; break;
+    case POWER_RESET: vm->reset_requested = true; break;
+    }
+    rv_sys_stop(&vm->board.sys, status);
+    evloop_stop(vm->io);
+}
+
+static size_t console_deliver(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct vm *vm = opaque;
+    return uart_receive(vm->board.uart, buf, len);
+}
+
+static void console_quit(void *opaque)
+{
+    struct vm *vm = opaque;
+    vinfo("quit requested from the console");
+    rv_sys_stop(&vm->board.sys, 0);
+    evloop_stop(vm->io);
+}
+
+static void *vcpu_main(void *arg)
+{
+    struct rv_hart *h = arg;
+    char name[16];
+    snprintf(name, sizeof(name), "vcpu%u", (unsigned)h->hartid);
+    pthread_setname_np(pthread_self(), name);
+    /* Signals belong to the I/O thread. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    rv_hart_run(h);
+    return NULL;
+}
+
+/* The goldfish RTC's alarm: poll once a second while one is armed. Linux
+ * rarely arms it, so this costs nothing in the common case. */
+static void rtc_tick(void *opaque)
+{
+    struct vm *vm = opaque;
+    goldfish_rtc_poll(vm->board.rtc);
+    vm->rtc_timer = evloop_add_timer(vm->io, 1000000000ull, rtc_tick, vm);
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    ssize_t r = write(fd, data, len);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r == (ssize_t)len ? 0 : -1;
+}
+
+static void print_stats(struct vm *vm, uint64_t elapsed_ns)
+{
+    struct rv_sys *sys = &vm->board.sys;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < sys->nharts; i++) {
+        struct rv_hart *h = sys->harts[i];
+        total += h->instret;
+        fprintf(stderr, "vireo: vcpu%u: %llu instructions, %llu blocks decoded, %llu TLB misses, %llu MMIO, "
+                "%llu WFI sleeps\r\n", i, (unsigned long long)h->instret,
+                (unsigned long long)h->stat_blocks_translated, (unsigned long long)h->stat_tlb_misses,
+                (unsigned long long)h->stat_mmio, (unsigned long long)h->stat_wfi_sleeps);
+    }
+    double s = (double)elapsed_ns / 1e9;
+    fprintf(stderr, "vireo: %.3f s, %llu instructions, %.1f MIPS\r\n", s, (unsigned long long)total,
+            s > 0 ? (double)total / s / 1e6 : 0.0);
+}
+
+static int run_once(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+    char err[512];
+    int status = 1;
+
+    vm->io = evloop_new();
+    if (!vm->io) {
+        verror("cannot create the I/O event loop");
+        return 1;
+    }
+    vm->console = stdio_console_new(vm->io, cfg->dump_dtb ? -1 : STDIN_FILENO, STDOUT_FILENO);
+    if (!vm->console) {
+        verror("cannot set up the console");
+        evloop_free(vm->io);
+        return 1;
+    }
+    struct board_config bc = {
+        .ncpus = cfg->ncpus, .ram_size = cfg->ram_size,
+        .kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->cmdline, .firmware = cfg->firmware,
+        .max_satp_mode = cfg->max_satp_mode,
+        .console = { stdio_console_write, vm->console },
+        .power = { power_event, vm },
+    };
+    if (board_init(&vm->board, &bc, err, sizeof(err)) < 0 || board_load(&vm->board, err, sizeof(err)) < 0) {
+        verror("%s", err);
+        goto out;
+    }
+    if (cfg->dump_dtb) {
+        if (write_file(cfg->dump_dtb, vm->board.fdt, vm->board.fdt_size) < 0)
+            verror("cannot write the device tree to '%s': %s", cfg->dump_dtb, strerror(errno));
+        else
+            status = 0;
+        goto out;
+    }
+    stdio_console_set_input(vm->console, (struct console_input){ console_deliver, console_quit, vm });
+    vm->rtc_timer = evloop_add_timer(vm->io, 1000000000ull, rtc_tick, vm);
+
+    struct rv_sys *sys = &vm->board.sys;
+    vm->vcpu_threads = calloc(sys->nharts, sizeof(pthread_t));
+    uint64_t t0 = vclock_ns();
+    unsigned started = 0;
+    for (; started < sys->nharts; started++) {
+        int e = pthread_create(&vm->vcpu_threads[started], NULL, vcpu_main, sys->harts[started]);
+        if (e) {
+            verror("cannot start vCPU thread %u: %s", started, strerror(e));
+            rv_sys_stop(sys, 1);
+            break;
+        }
+    }
+    if (started == sys->nharts)
+        evloop_run(vm->io);
+    rv_sys_stop(sys, atomic_load(&sys->exit_code));
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(vm->vcpu_threads[i], NULL);
+    status = atomic_load(&sys->exit_code);
+    if (cfg->stats)
+        print_stats(vm, vclock_ns() - t0);
+out:
+    free(vm->vcpu_threads);
+    vm->vcpu_threads = NULL;
+    stdio_console_free(vm->console);
+    vm->console = NULL;
+    board_destroy(&vm->board);
+    evloop_free(vm->io);
+    vm->io = NULL;
+    return status;
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+    struct vm vm = { .cfg = cfg };
+    for (;;) {
+        vm.reset_requested = false;
+        int status = run_once(&vm);
+        if (!vm.reset_requested)
+            return status;
+        vinfo("guest requested a reset: restarting the machine");
+    }
+}
