@@ -1,0 +1,36 @@
+#!/bin/bash
+# Run every test: unit (cmocka), ISA (bare-metal RISC-V programs) and system
+# tests (real Linux guests), first on the release build, then on an
+# AddressSanitizer + UndefinedBehaviorSanitizer build. Ends with a line
+# "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test || exit 1
+scripts/build.sh || exit 1
+
+if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
+fi
+ninja -C build-asan >/dev/null || exit 1
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+
+passed=0; failed=0
+run_suite() { # build-dir label
+    local dir=$1 label=$2 log
+    log=$(mktemp)
+    meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+    local ok fail
+    ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    local to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    rm -f "$log"
+    echo "== $label: ${ok:-0} ok, ${fail:-0} failed, ${to:-0} timed out"
+    passed=$((passed + ${ok:-0}))
+    failed=$((failed + ${fail:-0} + ${to:-0}))
+}
+run_suite build release
+run_suite build-asan "asan+ubsan"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""System tests: real Linux guests booted by `vireo run`.
+
+Each test is a function below; `vmtest.py VIREO NAME` runs one (meson
+registers one test per name). A guest is driven through its kernel command
+line: `vireo.cmd="..."` runs a shell command after the init prints its
+marker, `vireo.poweroff=1` powers the machine off afterwards, so a test reads
+the console output and the exit status of `vireo run`.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+MARKER = "VIREO-GUEST-READY"
+OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+VIREO = None
+
+
+class TestFailure(Exception):
+    pass
+
+
+def guest_dir():
+    cache = os.environ.get("VIREO_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.environ.get("HOME", "/root"), ".cache"), "vireo")
+    d = os.path.join(cache, "guest", "current")
+    if not os.path.isdir(d):
+        raise TestFailure(f"no default guest in {d}: run 'vireo guest build'")
+    return d
+
+
+def run_vm(cmd=None, cpus=1, firmware=None, extra=(), append="", timeout=180, poweroff=True, memory=None):
+    """Boot the default guest; return (exit status, console output)."""
+    args = [VIREO, "run", "--cpus", str(cpus)]
+    if memory:
+        args += ["--memory", memory]
+    if firmware:
+        args += ["--firmware", firmware]
+    args += list(extra)
+    words = []
+    if cmd is not None:
+        words.append('vireo.cmd="%s"' % cmd)
+    if poweroff:
+        words.append("vireo.poweroff=1")
+    if append:
+        words.append(append)
+    if words:
+        args += ["--append", " ".join(words)]
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        raise TestFailure(f"VM did not power off within {timeout}s; output tail:\n{out[-3000:]}")
+    out = p.stdout.decode(errors="replace")
+    print(f"# {' '.join(args)}\n# exit {p.returncode} after {time.monotonic() - t0:.2f}s")
+    return p.returncode, out
+
+
+def expect(cond, msg, out=""):
+    if not cond:
+        raise TestFailure(msg + ("\n--- console tail ---\n" + out[-4000:] if out else ""))
+
+
+def cmd_output(out):
+    """The lines the guest command printed: between the marker and the exit line."""
+    lines = out.replace("\r", "").split("\n")
+    try:
+        start = max(i for i, l in enumerate(lines) if l.strip() == MARKER)
+    except ValueError:
+        return None, None
+    body, status = [], None
+    for l in lines[start + 1:]:
+        if l.startswith("VIREO-CMD-EXIT="):
+            status = int(l.split("=", 1)[1])
+            break
+        body.append(l)
+    return body, status
+
+
+def boot_and_run(cmd, **kw):
+    rc, out = run_vm(cmd, **kw)
+    expect(MARKER in out, "the guest never printed its ready marker", out)
+    body, status = cmd_output(out)
+    expect(status is not None, "the guest command did not finish", out)
+    expect(rc == 0, f"vireo run exited with {rc} after a guest power-off", out)
+    return body, status, out
+
+
+# ---------------------------------------------------------------- tests
+
+def check_boot(cpus, firmware):
+    body, status, out = boot_and_run("nproc; cat /proc/cpuinfo | grep -c ^processor", cpus=cpus, firmware=firmware)
+    expect(status == 0, f"command failed with {status}", out)
+    expect(body[:1] == [str(cpus)], f"nproc printed {body[:1]}, expected {cpus}", out)
+
+
+def test_boot_1cpu_builtin():
+    check_boot(1, None)
+
+
+def test_boot_2cpu_builtin():
+    check_boot(2, None)
+
+
+def test_boot_1cpu_opensbi():
+    check_boot(1, OPENSBI)
+
+
+def test_boot_2cpu_opensbi():
+    check_boot(2, OPENSBI)
+
+
+def check_atomic(firmware):
+    body, status, out = boot_and_run("vireo-atomic-counter 2 200000", cpus=2, firmware=firmware)
+    expect(status == 0, "atomic counter total was wrong: " + " ".join(body), out)
+    expect(any("expected=400000" in l for l in body), "unexpected counter output: " + " ".join(body), out)
+
+
+def test_smp_atomic_builtin():
+    check_atomic(None)
+
+
+def test_smp_atomic_opensbi():
+    check_atomic(OPENSBI)
+
+
+def test_fork_cow_stress():
+    body, status, out = boot_and_run("vireo-forkstress 16", cpus=2)
+    expect(status == 0, "fork/copy-on-write stress failed: " + " ".join(body), out)
+
+
+def test_poweroff_status():
+    rc, out = run_vm(cmd="true")
+    expect(rc == 0, f"guest power-off should end vireo run with 0, got {rc}", out)
+    rc, out = run_vm(cmd=None, append="vireo.cmd=\"echo o > /proc/sysrq-trigger\"", poweroff=False)
+    expect(rc == 0, f"sysrq power-off should end vireo run with 0, got {rc}", out)
+
+
+def test_disk_persistence():
+    d = guest_dir()
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = os.path.join(tmp, "disk.ext4")
+        shutil.copyfile(os.path.join(d, "rootfs.ext4"), disk)
+        token = "vireo-%d" % os.getpid()
+        body, status, out = boot_and_run(
+            f"mkdir -p /mnt/d && mount /dev/vda /mnt/d && echo {token} > /mnt/d/persist.txt && sync && umount /mnt/d",
+            extra=["--disk", disk])
+        expect(status == 0, "writing to the disk failed", out)
+        body, status, out = boot_and_run("mkdir -p /mnt/d && mount /dev/vda /mnt/d && cat /mnt/d/persist.txt",
+                                         extra=["--disk", disk])
+        expect(status == 0 and token in body, f"file not found after restart (got {body})", out)
+        # read-only disks refuse writes
+        body, status, out = boot_and_run("mkdir -p /mnt/d && mount -o ro /dev/vda /mnt/d && "
+                                         "dd if=/dev/zero of=/dev/vda bs=512 count=1 conv=fsync",
+                                         extra=["--disk", disk + ",readonly"])
+        expect(status != 0, "a write to a read-only disk succeeded", out)
+
+
+def test_root_on_disk():
+    d = guest_dir()
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = os.path.join(tmp, "root.ext4")
+        shutil.copyfile(os.path.join(d, "rootfs.ext4"), disk)
+        body, status, out = boot_and_run("mount | grep ' / '", extra=["--disk", disk], append="vireo.root=/dev/vda")
+        expect(status == 0 and any("/dev/vda" in l for l in body), f"root is not on /dev/vda: {body}", out)
+
+
+def run_cli(args, timeout=30):
+    p = subprocess.run([VIREO] + args, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def test_bad_input():
+    with tempfile.TemporaryDirectory() as tmp:
+        junk = os.path.join(tmp, "junk")
+        with open(junk, "wb") as f:
+            f.write(b"this is not a kernel" * 100)
+        big = os.path.join(tmp, "big")
+        with open(big, "wb") as f:
+            f.truncate(64 << 20)
+            f.seek(0x38)
+            f.write(b"RSC\x05")
+        cases = [
+            (["run", "--kernel", os.path.join(tmp, "missing")], "No such file"),
+            (["run", "--kernel", junk], "neither a RISC-V Linux Image"),
+            (["run", "--kernel", big, "--memory", "32M"], "memory"),
+            (["run", "--memory", "12X"], "--memory"),
+            (["run", "--memory", "1M"], "at least"),
+            (["run", "--cpus", "0"], "--cpus"),
+            (["run", "--cpus", str((os.cpu_count() or 1) + 1)], "logical CPUs"),
+            (["run", "--disk", os.path.join(tmp, "nodisk")], "nodisk"),
+            (["run", "--firmware", junk + "-missing"], "firmware"),
+            (["run", "--bogus"], "unknown option"),
+            (["frobnicate"], "unknown command"),
+        ]
+        for args, needle in cases:
+            rc, so, se = run_cli(args)
+            expect(rc != 0, f"vireo {' '.join(args)} succeeded")
+            expect(needle in se, f"vireo {' '.join(args)}: error does not mention '{needle}': {se!r}")
+            expect(len(se.strip().splitlines()) <= 3, f"vireo {' '.join(args)}: too chatty: {se!r}")
+            expect("Segmentation" not in se and rc < 128, f"vireo {' '.join(args)} crashed")
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
+
+
+def main():
+    global VIREO
+    if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
+        print("usage: vmtest.py VIREO TEST\ntests: " + " ".join(sorted(TESTS)), file=sys.stderr)
+        return 2
+    VIREO = os.path.abspath(sys.argv[1])
+    try:
+        TESTS[sys.argv[2]]()
+    except TestFailure as e:
+        print("FAIL:", e)
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
