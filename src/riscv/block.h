@@ -21,10 +21,11 @@ struct rv_block {
     uint32_t gen;  /* code-map generation of that page when decoded */
     uint16_t n;    /* instructions, not counting the terminator */
     uint16_t bytes;
+    struct rv_block *hnext; /* next block in the same hash bucket */
     struct rv_insn insns[];
 };
 
-#define RV_BCACHE_BITS 15
+#define RV_BCACHE_BITS 16
 struct rv_block_cache {
     struct rv_block *table[1u << RV_BCACHE_BITS];
     uint8_t *arena;
@@ -46,19 +47,30 @@ static inline unsigned rv_bcache_slot(uint64_t paddr)
     return (unsigned)((paddr >> 1) ^ (paddr >> (RV_BCACHE_BITS + 1))) & ((1u << RV_BCACHE_BITS) - 1);
 }
 
+/* Buckets are chained: a Linux boot touches tens of thousands of distinct
+ * blocks, and a direct-mapped table re-decoded colliding ones constantly. */
 static inline struct rv_block *rv_bcache_lookup(struct rv_block_cache *c, const struct rv_code_map *map,
                                                 uint64_t paddr)
 {
-    struct rv_block *b = c->table[rv_bcache_slot(paddr)];
-    if (b && b->paddr == paddr &&
-        b->gen == atomic_load_explicit(&map->gen[b->page], memory_order_acquire))
-        return b;
+    for (struct rv_block *b = c->table[rv_bcache_slot(paddr)]; b; b = b->hnext) {
+        if (b->paddr == paddr)
+            return b->gen == atomic_load_explicit(&map->gen[b->page], memory_order_acquire) ? b : NULL;
+    }
     return NULL;
 }
 
+/* Insert b, replacing a stale block for the same address. */
 static inline void rv_bcache_insert(struct rv_block_cache *c, struct rv_block *b)
 {
-    c->table[rv_bcache_slot(b->paddr)] = b;
+    struct rv_block **pp = &c->table[rv_bcache_slot(b->paddr)];
+    for (struct rv_block **it = pp; *it; it = &(*it)->hnext) {
+        if ((*it)->paddr == b->paddr) {
+            *it = (*it)->hnext;
+            break;
+        }
+    }
+    b->hnext = *pp;
+    *pp = b;
 }
 
 #endif

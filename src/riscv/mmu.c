@@ -261,6 +261,14 @@ void *rv_atomic_ptr(struct rv_hart *h, uint64_t va, unsigned size, bool is_lr)
         h->exc_tval = va;
         return NULL;
     }
+    /* Kernel spinlocks and atomics are frequent: try the TLB first. */
+    const struct rv_tlb_entry *e = &(is_lr ? h->tlb_r_cur : h->tlb_w_cur)[(va >> 12) & (RV_TLB_SIZE - 1)];
+    if (e->tag == va >> 12) {
+        void *p = (void *)(e->addend + (uintptr_t)va);
+        if (!is_lr)
+            rv_code_check_store(h->sys, p);
+        return p;
+    }
     uint64_t pa;
     enum rv_access acc = is_lr ? RV_ACC_LOAD : RV_ACC_STORE;
     if (!rv_translate(h, va, acc, &pa))
