@@ -36,7 +36,6 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "vireo: unknown command '%s'\n", cmd);
-    usage(stderr);
+    fprintf(stderr, "vireo: unknown command '%s' (see 'vireo --help')\n", cmd);
     return 2;
 }

@@ -23,7 +23,8 @@ static void run_usage(FILE *f)
             "terminal. Ctrl-A X quits; Ctrl-A Ctrl-A sends Ctrl-A. The exit status is 0 when\n"
             "the guest powers off.\n"
             "\n"
-            "  --kernel FILE          Linux Image or ELF kernel (default: the built default guest)\n"
+            "  --kernel FILE|none     Linux Image or ELF kernel (default: the built default guest);\n"
+            "                         none: run only the firmware (bare-metal programs)\n"
             "  --initrd FILE          initramfs (default: the default guest's)\n"
             "  --append STRING        add to the kernel command line\n"
             "  --cmdline STRING       replace the kernel command line\n"
@@ -79,10 +80,13 @@ int cmd_run(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
         uint64_t v;
         switch (c) {
-        case O_KERNEL: cfg.kernel = optarg; kernel_given = true; break;
+        case O_KERNEL:
+            cfg.kernel = strcmp(optarg, "none") ? optarg : NULL;
+            kernel_given = true;
+            break;
         case O_INITRD: cfg.initrd = optarg; initrd_given = true; break;
         case O_APPEND: append = optarg; break;
         case O_CMDLINE: cmdline = optarg; break;
@@ -147,9 +151,9 @@ int cmd_run(int argc, char **argv)
         case O_STATS: cfg.stats = true; break;
         case 'v': vlog_set_level(vlog_get_level() + 1); break;
         case 'h': run_usage(stdout); return 0;
+        case ':':
+            return bad("option '%s' needs a value (see 'vireo run --help')", argv[optind - 1]);
         default:
-            if (optopt >= 256 || (optopt == 0 && argv[optind - 1]))
-                return bad("'%s' needs a value or is not an option (see 'vireo run --help')", argv[optind - 1]);
             return bad("unknown option '%s' (see 'vireo run --help')", argv[optind - 1]);
         }
     }
@@ -165,7 +169,7 @@ int cmd_run(int argc, char **argv)
 
     /* The default guest fills in whatever was not given. */
     static char kpath[4200], ipath[4200];
-    if (!kernel_given && !cfg.firmware) {
+    if (!kernel_given) {
         char dir[4096];
         if (!default_guest_dir(dir, sizeof(dir))) {
             fprintf(stderr, "vireo run: no kernel given and no default guest built yet (looked in %s);\n"

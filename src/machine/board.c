@@ -86,8 +86,8 @@ int board_add_virtio(struct board *b, const struct mmio_ops *ops, void *opaque, 
     for (int slot = 0; slot < VIRTIO_MMIO_SLOTS; slot++) {
         if (b->virtio_used[slot])
             continue;
-        uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)slot * VIRTIO_MMIO_SIZE;
-        if (!mmio_map_add(&b->mmio, base, VIRTIO_MMIO_SIZE, "virtio", ops, opaque))
+        uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)slot * VIRTIO_MMIO_SLOT_SIZE;
+        if (!mmio_map_add(&b->mmio, base, VIRTIO_MMIO_SLOT_SIZE, "virtio", ops, opaque))
             return -1;
         b->virtio_used[slot] = true;
         *irq_out = VIRTIO_MMIO_IRQ0 + (unsigned)slot;

@@ -17,7 +17,7 @@
 #define RAM_BASE 0x80000000ull
 #define KERNEL_OFFSET 0x200000ull /* 2 MiB: where Linux wants its Image */
 #define VIRTIO_MMIO_BASE 0x10001000ull
-#define VIRTIO_MMIO_SIZE 0x1000ull
+#define VIRTIO_MMIO_SLOT_SIZE 0x1000ull
 #define VIRTIO_MMIO_SLOTS 8
 #define VIRTIO_MMIO_IRQ0 1
 #define BOARD_MAX_CPUS 64

@@ -200,11 +200,11 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
     for (unsigned slot = 0; slot < VIRTIO_MMIO_SLOTS; slot++) {
         if (!b->virtio_used[slot])
             continue;
-        uint64_t base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SIZE;
+        uint64_t base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SLOT_SIZE;
         snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
         TRY(fdt_begin_node(fdt, name));
         TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
-        TRY(prop_u64_pair(fdt, "reg", base, VIRTIO_MMIO_SIZE));
+        TRY(prop_u64_pair(fdt, "reg", base, VIRTIO_MMIO_SLOT_SIZE));
         TRY(fdt_property_u32(fdt, "interrupt-parent", PH_PLIC));
         TRY(fdt_property_u32(fdt, "interrupts", VIRTIO_MMIO_IRQ0 + slot));
         TRY(fdt_end_node(fdt));

@@ -13,7 +13,8 @@ static bool syscon_write(void *opaque, struct rv_hart *h, uint64_t off, unsigned
 {
     (void)h;
     const struct power_sink *sink = opaque;
-    if (off != 0 || size != 4)
+    /* OpenSBI writes 16 bits, Linux's syscon-poweroff 32 */
+    if (off != 0 || (size != 2 && size != 4))
         return true;
     uint32_t v = (uint32_t)val;
     switch (v & 0xffff) {

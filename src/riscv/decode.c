@@ -242,6 +242,7 @@ static enum rv_op decode32(uint32_t raw, struct rv_insn *in)
         break;
     }
     case 0x0f:
+        in->imm = imm_i; /* fm | pred | succ: exec picks the host barrier from them */
         if (f3 == 0) return RV_OP_FENCE;
         if (f3 == 1) return RV_OP_FENCE_I;
         break;

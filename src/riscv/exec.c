@@ -486,7 +486,8 @@ op_##name: { \
         if (__atomic_compare_exchange_n(p, &old, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) \
             break; \
     } \
-    RD = (uint64_t)(int64_t)old; \
+    /* W forms sign-extend the old value, unsigned ones included */ \
+    RD = sizeof(ctype) == 4 ? (uint64_t)(int64_t)(int32_t)old : (uint64_t)old; \
     NEXT(); \
 }
 AMO_MINMAX(AMOMIN_W, int32_t, b < a)

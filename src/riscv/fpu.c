@@ -1,12 +1,18 @@
 /* F and D extension arithmetic (see fpu.h for the contract).
  *
  * Strategy
- *  - add/sub/mul/div/sqrt/fma and fcvt.s.d run on the host's SSE unit
- *    (x86-64): one inline-asm block loads MXCSR (all exceptions masked,
- *    FTZ/DAZ off, rounding control from rm, sticky flags cleared), does the
- *    operation and stores MXCSR back; for a directed mode the same block
- *    restores round-to-nearest, so no compiler-generated code ever runs with
- *    a non-default rounding mode and nothing can be reordered across it.
+ *  - Fast path (x86-64, RNE/RTZ/RDN/RUP, operands and result safely inside
+ *    the normal range): the operation runs in the host's default
+ *    round-to-nearest without touching MXCSR, and the exact rounding error
+ *    (error-free transformations) gives NX and the one-ulp correction for
+ *    the directed modes.  See "Fast path" below.
+ *  - Otherwise add/sub/mul/div/sqrt/fma and fcvt.s.d run on the host's SSE
+ *    unit with explicit MXCSR: one inline-asm block loads MXCSR (all
+ *    exceptions masked, FTZ/DAZ off, rounding control from rm, sticky
+ *    flags cleared), does the operation and stores MXCSR back; for a
+ *    directed mode the same block restores round-to-nearest, so no
+ *    compiler-generated code ever runs with a non-default rounding mode and
+ *    nothing can be reordered across it.
  *    SSE, like RISC-V, detects tininess after rounding and raises UE only
  *    for tiny *and* inexact results, so its flags map 1:1 onto fflags.
  *    Other hosts use a <fenv.h> fallback (VIREO_FPU_PORTABLE forces it on
@@ -166,21 +172,25 @@ HW_UNOP(hw_cvt_s_d, float, double, "cvtsd2ss")
  * -mfma; it is only executed after the CPUID check), otherwise libm's
  * fma()/fmaf() (glibc's software versions are correctly rounded in the
  * current mode and raise the right flags) called between MXCSR updates. */
-static int have_hw_fma;
+enum { CFG_FAST = 1, CFG_HWFMA = 2 };
+static int fpu_cfg;
 __attribute__((constructor)) static void fpu_detect(void)
 {
     __builtin_cpu_init();
-    have_hw_fma = __builtin_cpu_supports("fma") ? 1 : 0;
+    fpu_cfg = CFG_FAST | (__builtin_cpu_supports("fma") ? CFG_HWFMA : 0);
 }
 
-/* For unit tests: force the libm fallback (0) or the detected path (1). */
-void rv_fpu_test_use_hw_fma(int on);
-void rv_fpu_test_use_hw_fma(int on)
+/* For unit tests (declared there, not in fpu.h): fast = 0 sends everything
+ * through the MXCSR path, hw_fma = 0 uses the libm fma fallback; both are
+ * capped by what the CPU has. */
+void rv_fpu_test_config(int fast, int hw_fma);
+void rv_fpu_test_config(int fast, int hw_fma)
 {
-    if (!on)
-        have_hw_fma = 0;
-    else
-        fpu_detect();
+    fpu_detect();
+    if (!fast)
+        fpu_cfg &= ~CFG_FAST;
+    if (!hw_fma)
+        fpu_cfg &= ~CFG_HWFMA;
 }
 
 static double (*volatile libm_fma)(double, double, double) = fma;
@@ -198,7 +208,7 @@ static inline uint32_t mx_store(void)
     static inline T name(T a, T b, T c, int rm, uint32_t *fl)                                     \
     {                                                                                             \
         uint32_t csr = rm_mxcsr[rm & 7], st;                                                      \
-        if (LIKELY(have_hw_fma)) {                                                                \
+        if (LIKELY(fpu_cfg & CFG_HWFMA)) {                                                                \
             if (LIKELY(csr == MXCSR_BASE))                                                        \
                 __asm__ volatile("ldmxcsr %[m]\n\t" insn " %[b], %[a], %[c]\n\tstmxcsr %[s]"      \
                                  : [c] "+x"(c), [s] "=m"(st)                                      \
@@ -318,9 +328,347 @@ static float hw_fma_s(float a, float b, float c, int rm, uint32_t *fl)
     return vr;
 }
 
-void rv_fpu_test_use_hw_fma(int on);
-void rv_fpu_test_use_hw_fma(int on) { (void)on; }
+void rv_fpu_test_config(int fast, int hw_fma);
+void rv_fpu_test_config(int fast, int hw_fma)
+{
+    (void)fast;
+    (void)hw_fma;
+}
 
+#endif
+
+/* ------------------------------------------------------------------------
+ * Fast path (x86-64): no MXCSR access at all.
+ *
+ * LDMXCSR/STMXCSR cost tens of cycles (and serialize on some cores), so
+ * for operands and results safely inside the normal range the operation is
+ * done with the host's default round-to-nearest and the exact rounding
+ * error is recovered with error-free transformations (TwoSum, the FMA
+ * product/remainder residue, Boldo-Muller ErrFma, or an exact double
+ * computation for single precision).  Inside the windows below no
+ * exception but NX is possible, the error terms cannot underflow, and the
+ * sign of (exact - RN result) turns the RN result into the RTZ/RDN/RUP
+ * result by a one-ulp step.  RMM, zero results in RDN, and everything
+ * outside the windows take the MXCSR path.  This relies on the process
+ * never changing the host rounding mode or enabling FTZ/DAZ (nothing in
+ * Vireo does; the MXCSR path itself always leaves the default state).
+ * ---------------------------------------------------------------------- */
+#if FPU_X86
+#define FPU_FAST 1
+#if defined(__FAST_MATH__)
+#error "fpu.c relies on strict IEEE semantics: do not build with -ffast-math"
+#endif
+#if !defined(__FLT_EVAL_METHOD__) || __FLT_EVAL_METHOD__ != 0
+#error "fpu.c fast path needs FLT_EVAL_METHOD == 0 (SSE arithmetic)"
+#endif
+
+#define FAST_OK(rm) (LIKELY(fpu_cfg & CFG_FAST) && LIKELY((unsigned)(rm) <= RV_RM_RUP))
+#define FAST_FMA_OK(rm) (LIKELY((fpu_cfg & (CFG_FAST | CFG_HWFMA)) == (CFG_FAST | CFG_HWFMA)) && \
+                         LIKELY((unsigned)(rm) <= RV_RM_RUP))
+
+static inline unsigned d_exp(uint64_t u) { return (unsigned)(u >> 52) & 0x7ff; }
+static inline unsigned f_exp(uint32_t u) { return (u >> 23) & 0xff; }
+
+/* a*b + c rounded to nearest (host mode), only when CFG_HWFMA */
+static inline double fma_rn_d(double a, double b, double c)
+{
+    __asm__ volatile("vfmadd231sd %[b], %[a], %[c]" : [c] "+x"(c) : [a] "x"(a), [b] "xm"(b));
+    return c;
+}
+static inline float fma_rn_s(float a, float b, float c)
+{
+    __asm__ volatile("vfmadd231ss %[b], %[a], %[c]" : [c] "+x"(c) : [a] "x"(a), [b] "xm"(b));
+    return c;
+}
+static inline double sqrt_rn_d(double a)
+{
+    double r;
+    __asm__("sqrtsd %[a], %[r]" : [r] "=x"(r) : [a] "xm"(a));
+    return r;
+}
+static inline float sqrt_rn_s(float a)
+{
+    float r;
+    __asm__("sqrtss %[a], %[r]" : [r] "=x"(r) : [a] "xm"(a));
+    return r;
+}
+
+/* Knuth's TwoSum: exact a + b - s for s = RN(a + b), barring overflow. */
+static inline double two_sum_err_d(double a, double b, double s)
+{
+    double bv = s - a, av = s - bv;
+    return (a - av) + (b - bv);
+}
+static inline float two_sum_err_f(float a, float b, float s)
+{
+    float bv = s - a, av = s - bv;
+    return (a - av) + (b - bv);
+}
+
+/* r: RN result bits (finite, nonzero, normal, not next to the range
+ * limits); cmp: sign of (exact - r), nonzero; rm: RTZ/RDN/RUP (RNE is
+ * r itself).  Sign-magnitude bits: +1 steps away from zero. */
+static inline uint64_t directed(uint64_t r, bool neg, int cmp, int rm)
+{
+    bool away = (cmp > 0) != neg;
+    if (rm == RV_RM_RTZ)
+        return away ? r : r - 1;
+    if ((rm == RV_RM_RDN && cmp < 0) || (rm == RV_RM_RUP && cmp > 0))
+        return away ? r + 1 : r - 1;
+    return r;
+}
+#define DIRECTED_D(r, cmp, rm) ((rm) == RV_RM_RNE ? (r) : directed((r), (r) >> 63, (cmp), (rm)))
+#define DIRECTED_F(r, cmp, rm) ((rm) == RV_RM_RNE ? (r) : (uint32_t)directed((r), (r) >> 31, (cmp), (rm)))
+
+/* Each returns true with *out set when it could decide the result. */
+
+/* |a|,|b| < 2^1023: the sum cannot overflow, TwoSum is exact, and an
+ * inexact sum is >= 2^-1021 in magnitude (tiny sums are exact). */
+static inline bool fast_add_d(uint64_t a, uint64_t b, int rm, uint32_t *flags, uint64_t *out)
+{
+    if (!FAST_OK(rm) || d_exp(a) >= 0x7fe || d_exp(b) >= 0x7fe)
+        return false;
+    double x = d_of(a), y = d_of(b), s = x + y, e = two_sum_err_d(x, y, s);
+    uint64_t r = d_bits(s);
+    if (e != 0) {
+        *flags |= RV_FFLAG_NX;
+        *out = DIRECTED_D(r, e > 0 ? 1 : -1, rm);
+        return true;
+    }
+    if (rm == RV_RM_RDN && (r << 1) == 0)
+        return false; /* x + (-x) is -0 in RDN */
+    *out = r;
+    return true;
+}
+
+/* RN product with biased exponent in [55, 0x7fd]: no OF/UF possible and
+ * the residue fma(a, b, -p) is exact (a*b >= 2^-968). */
+static inline bool fast_mul_d(uint64_t a, uint64_t b, int rm, uint32_t *flags, uint64_t *out)
+{
+    if (!FAST_FMA_OK(rm))
+        return false;
+    double x = d_of(a), y = d_of(b), p = x * y;
+    uint64_t r = d_bits(p);
+    if (d_exp(r) - 55u <= 0x7fdu - 55u) {
+        double e = fma_rn_d(x, y, -p);
+        if (e != 0) {
+            *flags |= RV_FFLAG_NX;
+            r = DIRECTED_D(r, e > 0 ? 1 : -1, rm);
+        }
+        *out = r;
+        return true;
+    }
+    if ((r << 1) == 0 && ((a << 1) == 0 || (b << 1) == 0)) {
+        *out = r; /* exact zero product (the other operand is finite) */
+        return true;
+    }
+    return false;
+}
+
+/* Quotient q normal in [2^-1021, 2^1023) and |a| >= 2^-959: the remainder
+ * a - q*b is a nonzero multiple of >= 2^-1066 when inexact, so its
+ * correctly rounded fma value has the right sign and is never zero. */
+static inline bool fast_div_d(uint64_t a, uint64_t b, int rm, uint32_t *flags, uint64_t *out)
+{
+    if (!FAST_FMA_OK(rm))
+        return false;
+    double x = d_of(a), y = d_of(b), q = x / y;
+    uint64_t r = d_bits(q);
+    if (d_exp(r) - 2u <= 0x7fdu - 2u && d_exp(a) >= 64) {
+        double rem = fma_rn_d(-q, y, x);
+        if (rem != 0) {
+            *flags |= RV_FFLAG_NX;
+            r = DIRECTED_D(r, ((rem > 0) != (y < 0)) ? 1 : -1, rm);
+        }
+        *out = r;
+        return true;
+    }
+    if ((r << 1) == 0 && (a << 1) == 0) {
+        *out = r; /* 0 / nonzero finite-or-inf */
+        return true;
+    }
+    return false;
+}
+
+static inline bool fast_sqrt_d(uint64_t a, int rm, uint32_t *flags, uint64_t *out)
+{
+    if (!FAST_FMA_OK(rm) || a - 0x0400000000000000ull >= 0x7ff0000000000000ull - 0x0400000000000000ull)
+        return false; /* only positive a with biased exponent in [64, 0x7fe] */
+    double x = d_of(a), r = sqrt_rn_d(x), rem = fma_rn_d(-r, r, x);
+    uint64_t rb = d_bits(r);
+    if (rem != 0) {
+        *flags |= RV_FFLAG_NX;
+        rb = DIRECTED_D(rb, rem > 0 ? 1 : -1, rm);
+    }
+    *out = rb;
+    return true;
+}
+
+/* ErrFma (Boldo & Muller, "Exact and approximated error of the FMA", IEEE
+ * TC 2011): a*b + c = r1 + r2 + r3 exactly with r2 = RN(r2 + r3), so r2
+ * gives the sign of the rounding error.  Window: a, b normal with
+ * ea + eb in [-918, 1018], c zero or normal with ec in [-970, 1019]: every
+ * intermediate is a multiple of >= 2^-1022 (no underflow) and below 2^1021
+ * (no overflow), and a nonzero result is not tiny. */
+static inline bool fast_fma_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t *flags, uint64_t *out)
+{
+    if (!FAST_FMA_OK(rm))
+        return false;
+    unsigned ea = d_exp(a), eb = d_exp(b), ec = d_exp(c);
+    if (ea - 1u >= 0x7feu || eb - 1u >= 0x7feu || (ea + eb) - 1128u > 3064u - 1128u ||
+        ((c << 1) != 0 && ec - 53u > 2042u - 53u))
+        return false;
+    double x = d_of(a), y = d_of(b), z = d_of(c);
+    double r1 = fma_rn_d(x, y, z);
+    uint64_t r = d_bits(r1);
+    if ((r << 1) == 0) {
+        if (rm == RV_RM_RDN)
+            return false; /* exact cancellation is -0 in RDN */
+        *out = r;
+        return true;
+    }
+    double u1 = x * y, u2 = fma_rn_d(x, y, -u1);
+    double a1 = z + u2, a2 = two_sum_err_d(z, u2, a1);
+    double b1 = u1 + a1, b2 = two_sum_err_d(u1, a1, b1);
+    double g = (b1 - r1) + b2;
+    double r2 = g + a2; /* Fast2Sum(g, a2): r2 = RN(g + a2), r3 exact */
+    if (r2 != 0) {
+        *flags |= RV_FFLAG_NX;
+        r = DIRECTED_D(r, r2 > 0 ? 1 : -1, rm);
+    }
+    *out = r;
+    return true;
+}
+
+/* Single precision: |a|,|b| < 2^127, float TwoSum is exact. */
+static inline bool fast_add_f(uint32_t a, uint32_t b, int rm, uint32_t *flags, uint32_t *out)
+{
+    if (!FAST_OK(rm) || f_exp(a) >= 0xfe || f_exp(b) >= 0xfe)
+        return false;
+    float x = f_of(a), y = f_of(b), s = x + y, e = two_sum_err_f(x, y, s);
+    uint32_t r = f_bits(s);
+    if (e != 0) {
+        *flags |= RV_FFLAG_NX;
+        *out = DIRECTED_F(r, e > 0 ? 1 : -1, rm);
+        return true;
+    }
+    if (rm == RV_RM_RDN && (r << 1) == 0)
+        return false;
+    *out = r;
+    return true;
+}
+
+/* Result normal in [2^-125, 2^127): the product of two singles is exact
+ * in double. */
+static inline bool fast_mul_f(uint32_t a, uint32_t b, int rm, uint32_t *flags, uint32_t *out)
+{
+    if (!FAST_OK(rm))
+        return false;
+    float x = f_of(a), y = f_of(b), p = x * y;
+    uint32_t r = f_bits(p);
+    if (f_exp(r) - 2u <= 0xfdu - 2u) {
+        double exact = (double)x * (double)y, rd = (double)p;
+        if (exact != rd) {
+            *flags |= RV_FFLAG_NX;
+            r = DIRECTED_F(r, exact > rd ? 1 : -1, rm);
+        }
+        *out = r;
+        return true;
+    }
+    if ((r << 1) == 0 && ((a << 1) == 0 || (b << 1) == 0)) {
+        *out = r;
+        return true;
+    }
+    return false;
+}
+
+/* Normal a, b and quotient: a/b differs from a single f by at least
+ * ulp(f) * 2^-24 unless equal, far more than the double rounding error, so
+ * the double quotient tells exactness and direction. */
+static inline bool fast_div_f(uint32_t a, uint32_t b, int rm, uint32_t *flags, uint32_t *out)
+{
+    if (!FAST_OK(rm))
+        return false;
+    float x = f_of(a), y = f_of(b), q = x / y;
+    uint32_t r = f_bits(q);
+    if (f_exp(r) - 2u <= 0xfdu - 2u && f_exp(a) - 1u < 0xfeu && f_exp(b) - 1u < 0xfeu) {
+        double qd = (double)x / (double)y, rd = (double)q;
+        if (qd != rd) {
+            *flags |= RV_FFLAG_NX;
+            r = DIRECTED_F(r, qd > rd ? 1 : -1, rm);
+        }
+        *out = r;
+        return true;
+    }
+    if ((r << 1) == 0 && (a << 1) == 0) {
+        *out = r;
+        return true;
+    }
+    return false;
+}
+
+static inline bool fast_sqrt_f(uint32_t a, int rm, uint32_t *flags, uint32_t *out)
+{
+    if (!FAST_OK(rm) || a - 1u >= F_EXP - 1u)
+        return false; /* positive, nonzero, finite only */
+    float r = sqrt_rn_s(f_of(a));
+    double rd = (double)r, sq = rd * rd, ad = (double)f_of(a); /* r*r exact in double */
+    uint32_t rb = f_bits(r);
+    if (sq != ad) {
+        *flags |= RV_FFLAG_NX;
+        rb = DIRECTED_F(rb, ad > sq ? 1 : -1, rm);
+    }
+    *out = rb;
+    return true;
+}
+
+/* x = a*b + c = s + t exactly in double (TwoSum of the exact product and
+ * c); s and the single result r are within a factor 2, so s - r is exact
+ * and RN((s - r) + t) has the sign of x - r and is zero only if x == r. */
+static inline bool fast_fma_f(uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t *flags, uint32_t *out)
+{
+    if (!FAST_FMA_OK(rm))
+        return false;
+    float x = f_of(a), y = f_of(b), z = f_of(c), rf = fma_rn_s(x, y, z);
+    uint32_t r = f_bits(rf);
+    if (f_exp(r) - 2u > 0xfdu - 2u)
+        return false;
+    double p = (double)x * (double)y, zd = (double)z, s = p + zd, t = two_sum_err_d(p, zd, s);
+    double d = (s - (double)rf) + t;
+    if (d != 0) {
+        *flags |= RV_FFLAG_NX;
+        r = DIRECTED_F(r, d > 0 ? 1 : -1, rm);
+    }
+    *out = r;
+    return true;
+}
+
+/* Result normal in [2^-125, 2^127). */
+static inline bool fast_cvt_s_d(uint64_t a, int rm, uint32_t *flags, uint32_t *out)
+{
+    if (!FAST_OK(rm))
+        return false;
+    double x = d_of(a);
+    float f = (float)x;
+    uint32_t r = f_bits(f);
+    if (f_exp(r) - 2u > 0xfdu - 2u)
+        return false;
+    double fd = (double)f;
+    if (fd != x) {
+        *flags |= RV_FFLAG_NX;
+        r = DIRECTED_F(r, x > fd ? 1 : -1, rm);
+    }
+    *out = r;
+    return true;
+}
+
+#define TRY_FAST(call)                                                                            \
+    do {                                                                                          \
+        if (call)                                                                                 \
+            return fast_out_;                                                                     \
+    } while (0)
+#else
+#define FPU_FAST 0
 #endif
 
 /* ------------------------------------------------------------------------
@@ -444,6 +792,10 @@ static uint64_t rmm_addsub_d(uint64_t a, uint64_t b, bool sub, uint64_t r)
 
 uint64_t rv_fadd_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint64_t fast_out_;
+    TRY_FAST(fast_add_d(a, b, rm, flags, &fast_out_));
+#endif
     uint32_t fl = 0;
     uint64_t r = d_result(hw_add_d(d_of(a), d_of(b), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, d_isfinite(r)))
@@ -454,6 +806,10 @@ uint64_t rv_fadd_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 
 uint64_t rv_fsub_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint64_t fast_out_;
+    TRY_FAST(fast_add_d(a, b ^ D_SIGN, rm, flags, &fast_out_));
+#endif
     uint32_t fl = 0;
     uint64_t r = d_result(hw_sub_d(d_of(a), d_of(b), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, d_isfinite(r)))
@@ -464,6 +820,10 @@ uint64_t rv_fsub_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 
 uint64_t rv_fmul_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint64_t fast_out_;
+    TRY_FAST(fast_mul_d(a, b, rm, flags, &fast_out_));
+#endif
     uint32_t fl = 0;
     uint64_t r = d_result(hw_mul_d(d_of(a), d_of(b), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, d_isfinite(r))) {
@@ -477,6 +837,10 @@ uint64_t rv_fmul_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 
 uint64_t rv_fdiv_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint64_t fast_out_;
+    TRY_FAST(fast_div_d(a, b, rm, flags, &fast_out_));
+#endif
     uint32_t fl = 0;
     uint64_t r = d_result(hw_div_d(d_of(a), d_of(b), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, d_isfinite(r))) {
@@ -491,6 +855,10 @@ uint64_t rv_fdiv_d(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 
 uint64_t rv_fsqrt_d(uint64_t a, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint64_t fast_out_;
+    TRY_FAST(fast_sqrt_d(a, rm, flags, &fast_out_));
+#endif
     /* A square root is never exactly halfway: RMM == RNE. */
     return d_result(hw_sqrt_d(d_of(a), rm, flags));
 }
@@ -504,6 +872,10 @@ uint64_t rv_fma_d(uint64_t a, uint64_t b, uint64_t c, int op, int rm, uint32_t *
         *flags |= RV_FFLAG_NV;
         return RV_F64_CANONICAL_NAN;
     }
+#if FPU_FAST
+    uint64_t fast_out_;
+    TRY_FAST(fast_fma_d(a, b, c, rm, flags, &fast_out_));
+#endif
     uint32_t fl = 0;
     uint64_t r = d_result(hw_fma_d(d_of(a), d_of(b), d_of(c), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, d_isfinite(r))) {
@@ -534,6 +906,11 @@ static uint32_t rmm_addsub_s(uint32_t a, uint32_t b, bool sub, uint32_t r)
 uint64_t rv_fadd_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
     uint32_t fa = rv_f32_unbox(a), fb = rv_f32_unbox(b), fl = 0;
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_add_f(fa, fb, rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     uint32_t r = f_result(hw_add_s(f_of(fa), f_of(fb), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, f_isfinite(r)))
         r = rmm_addsub_s(fa, fb, false, r);
@@ -544,6 +921,11 @@ uint64_t rv_fadd_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 uint64_t rv_fsub_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
     uint32_t fa = rv_f32_unbox(a), fb = rv_f32_unbox(b), fl = 0;
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_add_f(fa, fb ^ F_SIGN, rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     uint32_t r = f_result(hw_sub_s(f_of(fa), f_of(fb), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, f_isfinite(r)))
         r = rmm_addsub_s(fa, fb, true, r);
@@ -554,6 +936,11 @@ uint64_t rv_fsub_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 uint64_t rv_fmul_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
     uint32_t fa = rv_f32_unbox(a), fb = rv_f32_unbox(b), fl = 0;
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_mul_f(fa, fb, rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     uint32_t r = f_result(hw_mul_s(f_of(fa), f_of(fb), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, f_isfinite(r))) {
         struct term t[2] = {prod(term_f(fa, false), term_f(fb, false)), neg_mid(term_f(r, false))};
@@ -567,6 +954,11 @@ uint64_t rv_fmul_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 uint64_t rv_fdiv_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
     uint32_t fa = rv_f32_unbox(a), fb = rv_f32_unbox(b), fl = 0;
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_div_f(fa, fb, rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     uint32_t r = f_result(hw_div_s(f_of(fa), f_of(fb), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, f_isfinite(r))) {
         struct term t[2] = {term_f(fa, false), prod(term_f(fb, false), neg_mid(term_f(r, false)))};
@@ -579,6 +971,11 @@ uint64_t rv_fdiv_s(uint64_t a, uint64_t b, int rm, uint32_t *flags)
 
 uint64_t rv_fsqrt_s(uint64_t a, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_sqrt_f(rv_f32_unbox(a), rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     return rv_f32_box(f_result(hw_sqrt_s(f_of(rv_f32_unbox(a)), rm, flags)));
 }
 
@@ -591,6 +988,11 @@ uint64_t rv_fma_s(uint64_t a, uint64_t b, uint64_t c, int op, int rm, uint32_t *
         *flags |= RV_FFLAG_NV;
         return rv_f32_box(RV_F32_CANONICAL_NAN);
     }
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_fma_f(fa, fb, fc, rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     uint32_t r = f_result(hw_fma_s(f_of(fa), f_of(fb), f_of(fc), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, f_isfinite(r))) {
         struct term t[3] = {prod(term_f(fa, false), term_f(fb, false)), term_f(fc, false),
@@ -925,6 +1327,11 @@ uint64_t rv_fcvt_d_lu(uint64_t x, int rm, uint32_t *flags) { return i2d(false, x
  * ---------------------------------------------------------------------- */
 uint64_t rv_fcvt_s_d(uint64_t a, int rm, uint32_t *flags)
 {
+#if FPU_FAST
+    uint32_t fast_r_;
+    if (fast_cvt_s_d(a, rm, flags, &fast_r_))
+        return rv_f32_box(fast_r_);
+#endif
     uint32_t fl = 0;
     uint32_t r = f_result(hw_cvt_s_d(d_of(a), rm, &fl));
     if (NEED_RMM_FIX(rm, fl, f_isfinite(r))) {

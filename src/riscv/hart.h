@@ -125,6 +125,11 @@ struct rv_hart {
     struct rv_tlb_entry tlb_r[RV_NKEYS][RV_TLB_SIZE];
     struct rv_tlb_entry tlb_w[RV_NKEYS][RV_TLB_SIZE];
     struct rv_tlb_entry tlb_x[RV_NKEYS][RV_TLB_SIZE];
+    /* Superpages are cached as 4 KiB entries. Every such entry lies in the
+     * virtual region {va : (va & tlb_super_mask) == tlb_super_base}; an
+     * SFENCE.VMA of an address there flushes everything. Empty: base ~0,
+     * mask 0. */
+    uint64_t tlb_super_base, tlb_super_mask;
 
     /* decoded-block cache (riscv/block.c) */
     struct rv_block_cache *blocks;

@@ -49,10 +49,30 @@ void rv_tlb_flush_all(struct rv_hart *h)
     memset(h->tlb_r, 0xff, sizeof(h->tlb_r));
     memset(h->tlb_w, 0xff, sizeof(h->tlb_w));
     memset(h->tlb_x, 0xff, sizeof(h->tlb_x));
+    h->tlb_super_base = ~0ull;
+    h->tlb_super_mask = 0;
+}
+
+/* Grow the superpage region to cover the page of `size` bytes holding va. */
+static void note_superpage(struct rv_hart *h, uint64_t va, uint64_t size)
+{
+    uint64_t mask = ~(size - 1);
+    if (h->tlb_super_base != ~0ull || h->tlb_super_mask != 0) {
+        mask &= h->tlb_super_mask;
+        while ((va & mask) != (h->tlb_super_base & mask))
+            mask <<= 1;
+    }
+    h->tlb_super_base = va & mask;
+    h->tlb_super_mask = mask;
 }
 
 void rv_tlb_flush_va(struct rv_hart *h, uint64_t va)
 {
+    /* The leaf PTE for va may be a superpage cached under other 4 KiB tags. */
+    if ((va & h->tlb_super_mask) == h->tlb_super_base) {
+        rv_tlb_flush_all(h);
+        return;
+    }
     uint64_t vpn = va >> 12;
     unsigned idx = vpn & (RV_TLB_SIZE - 1);
     for (int k = 0; k < RV_NKEYS; k++) {
@@ -74,8 +94,10 @@ static bool fault(struct rv_hart *h, enum rv_access acc, uint64_t va, bool page_
     return false;
 }
 
-/* Walk the page table. On success *paddr is the translation of va. */
-static bool walk(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned priv, uint64_t *paddr)
+/* Walk the page table. On success *paddr is the translation of va and
+ * *pgsize the size of the page that maps it. */
+static bool walk(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned priv, uint64_t *paddr,
+                 uint64_t *pgsize)
 {
     struct rv_sys *sys = h->sys;
     unsigned mode = satp_mode(h);
@@ -144,6 +166,7 @@ static bool walk(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned pr
         }
         uint64_t page_ppn = (ppn & ~low_mask) | ((va >> 12) & low_mask);
         *paddr = (page_ppn << 12) | (va & 0xfff);
+        *pgsize = 4096ull << (9 * level);
         return true;
     }
     return fault(h, acc, va, true);
@@ -154,11 +177,12 @@ bool rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc, uint64_t *
     unsigned priv = acc == RV_ACC_FETCH ? h->priv : effective_priv(h);
     enum rv_tlb_key key = key_for(h, priv);
     bool ok;
+    uint64_t pgsize = 4096;
     if (key == RV_KEY_PHYS) {
         *paddr = va;
         ok = true;
     } else {
-        ok = walk(h, va, acc, priv, paddr);
+        ok = walk(h, va, acc, priv, paddr, &pgsize);
     }
     if (!ok)
         return false;
@@ -171,6 +195,8 @@ bool rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc, uint64_t *
         uint8_t *host = h->sys->bus.ram + (page_pa - h->sys->bus.ram_base);
         e->tag = va >> 12;
         e->addend = (uintptr_t)host - (uintptr_t)(va & ~0xfffull);
+        if (pgsize > 4096)
+            note_superpage(h, va, pgsize);
         /* A store-enabled entry implies the page is readable and dirty. */
     }
     return true;

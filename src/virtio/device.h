@@ -56,7 +56,7 @@ struct virtio_dev_ops {
      * be run again with virtio_dev_kick). I/O thread, work lock held. */
     void (*queue_notify)(struct virtio_dev *d, unsigned q);
     /* Config space access; off + size <= config_len is checked by the
-     * transport. config_write may be NULL: the space is then read-only. */
+     * transport. Either may be NULL (no space; read-only space). */
     void (*config_read)(struct virtio_dev *d, uint32_t off, void *buf, unsigned size);
     void (*config_write)(struct virtio_dev *d, uint32_t off, const void *buf, unsigned size);
     /* The driver set DRIVER_OK; d->features is final. May be NULL. */

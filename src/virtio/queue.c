@@ -56,7 +56,6 @@ void virtq_clear(struct virtq *vq)
     vq->event_idx = vq->indirect = false;
     vq->last_avail = vq->shadow_avail = vq->used_idx = 0;
     vq->signalled_used = 0;
-    vq->signalled_valid = false;
 }
 
 bool virtq_setup(struct virtq *vq, const struct virtio_guest_mem *mem, uint16_t num,
@@ -125,8 +124,9 @@ static void read_desc(const uint8_t *table, unsigned i, struct desc *out)
     out->next = le16toh(raw.next);
 }
 
-/* Walk the chain starting at head. Returns NULL on success, else why. */
-static const char *walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e)
+/* Walk the chain starting at head. Returns NULL on success, else why
+ * (possibly formatted into buf). */
+static const char *walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *e, char *buf, size_t bufsz)
 {
     const struct virtio_guest_mem *mem = vq->dev->mem;
     const uint8_t *table = vq->desc;
@@ -158,8 +158,10 @@ static const char *walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem
             if (d.len / 16 > VIRTQ_ELEM_MAX)
                 return "indirect table longer than the queue";
             table = virtio_gpa(mem, d.addr, d.len);
-            if (!table)
-                return "indirect table outside guest RAM";
+            if (!table) {
+                snprintf(buf, bufsz, "indirect table %#llx+%#x outside guest RAM", (unsigned long long)d.addr, d.len);
+                return buf;
+            }
             tnum = d.len / 16;
             idx = 0;
             count = 0;
@@ -169,8 +171,10 @@ static const char *walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem
 
         if (d.len) {
             void *p = virtio_gpa(mem, d.addr, d.len);
-            if (!p)
-                return "buffer outside guest RAM";
+            if (!p) {
+                snprintf(buf, bufsz, "buffer %#llx+%#x outside guest RAM", (unsigned long long)d.addr, d.len);
+                return buf;
+            }
             if (n >= VIRTQ_ELEM_MAX)
                 return "descriptor chain has too many buffers";
             if (d.flags & VIRTQ_DESC_F_WRITE) {
@@ -241,7 +245,8 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
                         vq->index, head, vq->num);
         return -1;
     }
-    const char *why = walk_chain(vq, head, e);
+    char buf[96];
+    const char *why = walk_chain(vq, head, e, buf, sizeof(buf));
     if (why) {
         virtio_dev_fail(vq->dev, "queue %u: %s (head %u)", vq->index, why, head);
         return -1;
@@ -275,22 +280,19 @@ void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written)
 
 void virtq_notify(struct virtq *vq)
 {
-    if (!vq->num)
+    /* Nothing used since the last interrupt decision: nothing to say. */
+    if (!vq->num || vq->signalled_used == vq->used_idx)
         return;
-    if (vq->signalled_valid && vq->signalled_used == vq->used_idx)
-        return; /* nothing new since the last interrupt */
     /* Our used->idx store must be visible before we read the driver's
      * suppression fields, or both sides may decide not to wake the other. */
     atomic_thread_fence(memory_order_seq_cst);
     bool need;
     uint16_t old = vq->signalled_used, now = vq->used_idx;
-    bool valid = vq->signalled_valid;
     vq->signalled_used = now;
-    vq->signalled_valid = true;
     if (vq->event_idx) {
         uint16_t ev = load16_relaxed(vq->avail + AVAIL_RING(vq->num));
         /* vring_need_event: did used->idx step past used_event? */
-        need = !valid || (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
+        need = (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
     } else {
         need = !(load16_relaxed(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
     }

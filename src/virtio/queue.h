@@ -60,8 +60,7 @@ struct virtq {
     uint16_t last_avail;          /* next avail entry to take */
     uint16_t shadow_avail;        /* last avail->idx read */
     uint16_t used_idx;            /* our copy of used->idx */
-    uint16_t signalled_used;      /* used_idx at the last interrupt */
-    bool signalled_valid;
+    uint16_t signalled_used;      /* used_idx at the last notify decision */
 
     /* True while the device may process the queue: enabled by the driver,
      * DRIVER_OK set, no error. Changed only with the work lock held (the

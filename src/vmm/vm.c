@@ -16,7 +16,18 @@
 #include "machine/rtc.h"
 #include "machine/uart.h"
 #include "riscv/hart.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
 #include "vmm/console.h"
+
+/* One virtio-mmio slot on the board. */
+struct vio_slot {
+    struct board *board;
+    struct virtio_mmio *transport;
+    unsigned irq;
+};
 
 struct vm {
     const struct vm_config *cfg;
@@ -26,7 +37,77 @@ struct vm {
     pthread_t *vcpu_threads;
     bool reset_requested;
     uint64_t rtc_timer;
+    struct vio_slot slots[VIRTIO_MMIO_SLOTS];
+    unsigned nslots;
+    struct virtio_dev *vconsole; /* owned by its transport */
+    struct virtio_guest_mem guest_mem; /* devices keep a pointer to it */
 };
+
+static bool vio_read(void *opaque, struct rv_hart *h, uint64_t off, unsigned size, uint64_t *val)
+{
+    (void)h;
+    return virtio_mmio_read(((struct vio_slot *)opaque)->transport, off, size, val);
+}
+
+static bool vio_write(void *opaque, struct rv_hart *h, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)h;
+    return virtio_mmio_write(((struct vio_slot *)opaque)->transport, off, size, val);
+}
+
+static const struct mmio_ops vio_ops = { vio_read, vio_write };
+
+static void vio_irq(void *opaque, bool level)
+{
+    struct vio_slot *s = opaque;
+    board_set_irq(s->board, s->irq, level);
+}
+
+static void vio_note_write(void *opaque, uint64_t gpa, uint64_t len) { rv_code_note_write(opaque, gpa, len); }
+
+/* Plug dev into the next virtio-mmio slot (takes ownership of dev). */
+static int add_virtio(struct vm *vm, struct virtio_dev *dev, const char *what)
+{
+    if (!dev)
+        return -1; /* the device said why */
+    if (vm->nslots >= VIRTIO_MMIO_SLOTS) {
+        verror("too many virtio devices (at most %d): cannot add %s", VIRTIO_MMIO_SLOTS, what);
+        virtio_dev_free(dev);
+        return -1;
+    }
+    struct vio_slot *s = &vm->slots[vm->nslots];
+    s->board = &vm->board;
+    if (board_add_virtio(&vm->board, &vio_ops, s, &s->irq) < 0) {
+        verror("no free virtio-mmio slot for %s", what);
+        virtio_dev_free(dev);
+        return -1;
+    }
+    vm->guest_mem = (struct virtio_guest_mem){
+        .host = vm->board.ram, .base = RAM_BASE, .size = vm->board.cfg.ram_size,
+        .note_write = vio_note_write, .opaque = &vm->board.sys,
+    };
+    s->transport = virtio_mmio_new(dev, &vm->guest_mem, (struct virtio_irq){ vio_irq, s }, vm->io);
+    if (!s->transport)
+        return -1;
+    vm->nslots++;
+    return 0;
+}
+
+static int add_devices(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+    for (unsigned i = 0; i < cfg->ndisks; i++) {
+        struct virtio_blk_opts o = { .path = cfg->disks[i].path, .readonly = cfg->disks[i].readonly };
+        if (add_virtio(vm, virtio_blk_new(&o), cfg->disks[i].path) < 0)
+            return -1;
+    }
+    vm->vconsole = virtio_console_new((struct virtio_chardev){ stdio_console_write, vm->console }, 0, 0);
+    if (add_virtio(vm, vm->vconsole, "virtio-console") < 0)
+        return -1;
+    if (!cfg->no_rng && add_virtio(vm, virtio_rng_new(), "virtio-rng") < 0)
+        return -1;
+    return 0;
+}
 
 static void power_event(void *opaque, enum power_event ev, unsigned code)
 {
@@ -44,6 +125,10 @@ static void power_event(void *opaque, enum power_event ev, unsigned code)
 static size_t console_deliver(void *opaque, const uint8_t *buf, size_t len)
 {
     struct vm *vm = opaque;
+    if (vm->cfg->console == VM_CONSOLE_VIRTIO) {
+        virtio_console_input(vm->vconsole, buf, len);
+        return len;
+    }
     return uart_receive(vm->board.uart, buf, len);
 }
 
@@ -131,7 +216,13 @@ static int run_once(struct vm *vm)
         .console = { stdio_console_write, vm->console },
         .power = { power_event, vm },
     };
-    if (board_init(&vm->board, &bc, err, sizeof(err)) < 0 || board_load(&vm->board, err, sizeof(err)) < 0) {
+    if (board_init(&vm->board, &bc, err, sizeof(err)) < 0) {
+        verror("%s", err);
+        goto out;
+    }
+    if (add_devices(vm) < 0)
+        goto out;
+    if (board_load(&vm->board, err, sizeof(err)) < 0) {
         verror("%s", err);
         goto out;
     }
@@ -166,6 +257,9 @@ static int run_once(struct vm *vm)
     if (cfg->stats)
         print_stats(vm, vclock_ns() - t0);
 out:
+    for (unsigned i = 0; i < vm->nslots; i++)
+        virtio_mmio_free(vm->slots[i].transport);
+    vm->nslots = 0;
     free(vm->vcpu_threads);
     vm->vcpu_threads = NULL;
     stdio_console_free(vm->console);

@@ -137,8 +137,12 @@ def test_fork_cow_stress():
 def test_poweroff_status():
     rc, out = run_vm(cmd="true")
     expect(rc == 0, f"guest power-off should end vireo run with 0, got {rc}", out)
-    rc, out = run_vm(cmd=None, append="vireo.cmd=\"echo o > /proc/sysrq-trigger\"", poweroff=False)
-    expect(rc == 0, f"sysrq power-off should end vireo run with 0, got {rc}", out)
+    # the guest's own poweroff command, not the init's
+    rc, out = run_vm(cmd="sync; poweroff -f", poweroff=False, timeout=60)
+    expect(rc == 0, f"'poweroff -f' in the guest should end vireo run with 0, got {rc}", out)
+    # on the OpenSBI path power-off goes through OpenSBI's SRST to the syscon
+    rc, out = run_vm(cmd="poweroff -f", poweroff=False, firmware=OPENSBI, timeout=60)
+    expect(rc == 0, f"power-off through OpenSBI should end vireo run with 0, got {rc}", out)
 
 
 def test_disk_persistence():
