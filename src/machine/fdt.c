@@ -94,8 +94,8 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
         TRY(fdt_property_u32(fdt, "reg", i));
         TRY(fdt_property_string(fdt, "status", "okay"));
         TRY(fdt_property_string(fdt, "compatible", "riscv"));
-        TRY(fdt_property_string(fdt, "riscv,isa", b->sys.has_sstc ? "rv64imafdc_zicsr_zifencei_sstc"
-                                                                  : "rv64imafdc_zicsr_zifencei"));
+        TRY(fdt_property_string(fdt, "riscv,isa", b->sys.has_sstc ? "rv64imafdc_zicsr_zifencei_zihintpause_sstc"
+                                                                  : "rv64imafdc_zicsr_zifencei_zihintpause"));
         TRY(fdt_property_string(fdt, "mmu-type", mmu_type(b->sys.max_satp_mode)));
         TRY(fdt_begin_node(fdt, "interrupt-controller"));
         TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));

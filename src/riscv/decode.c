@@ -243,6 +243,9 @@ static enum rv_op decode32(uint32_t raw, struct rv_insn *in)
     }
     case 0x0f:
         in->imm = imm_i; /* fm | pred | succ: exec picks the host barrier from them */
+        /* PAUSE (Zihintpause) is FENCE w,0 with rd = rs1 = 0: a spin-wait
+         * hint worth acting on when vCPUs outnumber host CPUs. */
+        if (raw == 0x0100000f) return RV_OP_PAUSE;
         if (f3 == 0) return RV_OP_FENCE;
         if (f3 == 1) return RV_OP_FENCE_I;
         break;

@@ -5,6 +5,7 @@
  * and requests from other threads are looked at once per block. */
 #include "riscv/exec.h"
 
+#include <sched.h>
 #include <string.h>
 
 #include "riscv/block.h"
@@ -119,10 +120,8 @@ enum rv_exec_result rv_exec(struct rv_hart *h, uint64_t max_blocks)
     uint64_t bpc;
     uint64_t blocks_left = max_blocks;
     enum rv_exec_result result = RV_EXEC_BUDGET;
-    struct {
-        struct rv_block b;
-        struct rv_insn i[2];
-    } scratch;
+    /* Room for a one-instruction block that is never cached. */
+    _Alignas(16) uint8_t scratch[sizeof(struct rv_block) + 2 * sizeof(struct rv_insn)];
 
 #define NEXT() do { ins++; goto *ins->handler; } while (0)
 #define RD x[ins->rd]
@@ -165,7 +164,7 @@ next_block:
         }
         blk = rv_bcache_lookup(bc, &sys->code, paddr);
         if (unlikely(!blk)) {
-            blk = build_block(h, bpc, paddr, host, &scratch.b);
+            blk = build_block(h, bpc, paddr, host, (struct rv_block *)(void *)scratch);
             if (!blk) {
                 rv_trap(h, h->exc_cause, h->exc_tval);
                 goto next_block;
@@ -346,6 +345,15 @@ op_FENCE:
         atomic_thread_fence(memory_order_seq_cst);
     else
         atomic_signal_fence(memory_order_seq_cst);
+    NEXT();
+op_PAUSE:
+    /* A guest spinning on a lock whose holder's thread is not running
+     * gains nothing by spinning on: now and then give the host CPU away. */
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if ((++h->pause_count & 15) == 0)
+        sched_yield();
     NEXT();
 op_FENCE_I:
     /* Nothing to do: every write to a page holding decoded code has

@@ -100,6 +100,7 @@ struct rv_hart {
     uint64_t mie;
     unsigned priv;
     uint32_t fflags, frm;
+    uint32_t pause_count;
 
     uint64_t instret;
 
