@@ -134,6 +134,9 @@ int board_load(struct board *b, char *err, size_t errlen)
             h->medeleg = 0xb1ff; /* every exception S can handle */
             h->mideleg = MIP_S_MASK;
             h->mcounteren = 0xffffffff;
+            /* As OpenSBI does: user mode may read cycle, time and instret
+             * (Linux never sets scounteren; its vDSO reads time). */
+            h->scounteren = 7;
             h->menvcfg = sys->has_sstc ? MENVCFG_STCE : 0;
             h->x[10] = i;
             h->x[11] = b->fdt_addr;

@@ -222,11 +222,12 @@ static bool park_stopped(struct rv_hart *h)
             break;
         vfutex_wait((uint32_t *)&h->wake_seq, seq, 0);
     }
-    uint64_t mcounteren = h->mcounteren, menvcfg = h->menvcfg;
+    uint64_t mcounteren = h->mcounteren, scounteren = h->scounteren, menvcfg = h->menvcfg;
     uint64_t medeleg = h->medeleg, mideleg = h->mideleg;
     rv_hart_reset(h, RV_PRIV_S, h->hsm_start_addr);
     /* The built-in firmware's M-mode configuration survives the restart. */
     h->mcounteren = mcounteren;
+    h->scounteren = scounteren;
     h->menvcfg = menvcfg;
     h->medeleg = medeleg;
     h->mideleg = mideleg;

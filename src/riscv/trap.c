@@ -1,5 +1,7 @@
 #include "riscv/trap.h"
 
+#include "base/log.h"
+
 #include "riscv/csr.h"
 #include "riscv/mmu.h"
 
@@ -23,6 +25,17 @@ void rv_trap(struct rv_hart *h, uint64_t cause, uint64_t tval)
         h->priv = RV_PRIV_S;
         vec = h->stvec;
     } else {
+        /* A guest that can never make progress should be told about, not
+         * spun silently: a trap with no M-mode software to take it (built-in
+         * SBI), or an M-mode handler that faults on its own first
+         * instruction (an unset or bad mtvec). */
+        if (!irq && (h->sys->sbi_in_host || (h->priv == RV_PRIV_M && h->pc == (h->mtvec & ~3ull)))) {
+            verror("vcpu%u: %s (cause %u at pc 0x%llx, tval 0x%llx): the guest cannot continue; stopping it",
+                   (unsigned)h->hartid,
+                   h->sys->sbi_in_host ? "trap to M-mode, where no firmware runs" : "the M-mode trap handler faults",
+                   code, (unsigned long long)h->pc, (unsigned long long)tval);
+            rv_sys_stop(h->sys, 3);
+        }
         h->mcause = cause;
         h->mepc = h->pc;
         h->mtval = tval;

@@ -151,6 +151,10 @@ static void *vcpu_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     rv_hart_run(h);
+    /* The machine stopped (power-off, or a guest that cannot continue):
+     * the I/O thread must stop too. */
+    struct vm *vm = h->vcpu;
+    evloop_stop(vm->io);
     return NULL;
 }
 
@@ -240,6 +244,8 @@ static int run_once(struct vm *vm)
     vm->vcpu_threads = calloc(sys->nharts, sizeof(pthread_t));
     uint64_t t0 = vclock_ns();
     unsigned started = 0;
+    for (unsigned i = 0; i < sys->nharts; i++)
+        sys->harts[i]->vcpu = vm;
     for (; started < sys->nharts; started++) {
         int e = pthread_create(&vm->vcpu_threads[started], NULL, vcpu_main, sys->harts[started]);
         if (e) {

@@ -174,6 +174,34 @@ def test_root_on_disk():
         expect(status == 0 and any("/dev/vda" in l for l in body), f"root is not on /dev/vda: {body}", out)
 
 
+def test_virtio_console():
+    # the guest's console on hvc0 (virtio-console) instead of the UART
+    body, status, out = boot_and_run("cat /sys/class/tty/console/active; ls /sys/bus/virtio/drivers",
+                                     extra=["--console", "virtio"])
+    expect(status == 0 and any("hvc0" in l for l in body), f"console is not hvc0: {body}", out)
+    expect(any("virtio_console" in l for l in body), f"no virtio_console driver bound: {body}", out)
+
+
+def test_virtio_rng():
+    body, status, out = boot_and_run("cat /sys/class/misc/hw_random/rng_current; "
+                                     "dd if=/dev/hwrng bs=64 count=4 2>/dev/null | od -An -tx1 | sort -u | wc -l")
+    expect(status == 0 and body and body[0].startswith("virtio_rng"), f"virtio-rng not in use: {body}", out)
+    expect(int(body[1].strip()) >= 8, f"256 bytes from /dev/hwrng look constant: {body}", out)
+
+
+def test_guest_fault_stops():
+    """A bare program that jumps into nothing is reported and stopped, not spun."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, elf = os.path.join(tmp, "bad.S"), os.path.join(tmp, "bad.elf")
+        with open(src, "w") as f:
+            f.write(".globl _start\n_start:\n li t0, 0x40000000\n jr t0\n")
+        ld = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "isa", "link.ld")
+        subprocess.run(["riscv64-linux-gnu-gcc", "-nostdlib", "-nostartfiles", "-static", "-Wl,--build-id=none",
+                        "-T", ld, "-o", elf, src], check=True)
+        rc, so, se = run_cli(["run", "--kernel", "none", "--firmware", elf], timeout=20)
+        expect(rc != 0 and "cannot continue" in se, f"expected a clear stop, got {rc}: {se!r}")
+
+
 def run_cli(args, timeout=30):
     p = subprocess.run([VIREO] + args, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
