@@ -22,6 +22,11 @@ struct rv_block {
     uint16_t n;    /* instructions, not counting the terminator */
     uint16_t bytes;
     struct rv_block *hnext; /* next block in the same hash bucket */
+    /* Chained successors: [0] the taken branch / JAL target, [1] the
+     * fall-through. Set only when the successor starts in the same page,
+     * where it is reached through the same translation, so following a
+     * link needs no TLB lookup; still checked against the page generation. */
+    struct rv_block *succ[2];
     struct rv_insn insns[];
 };
 

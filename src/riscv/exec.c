@@ -49,6 +49,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
         b->insns[0].off = 0;
         b->insns[1] = (struct rv_insn){ .handler = op_labels[RV_OP_BLOCK_END], .off = 2 };
         b->paddr = paddr;
+        b->succ[0] = b->succ[1] = NULL;
         b->page = ~0ull;
         b->gen = 0;
         b->n = 1;
@@ -80,6 +81,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     }
     b->insns[n] = (struct rv_insn){ .handler = op_labels[RV_OP_BLOCK_END], .off = (uint8_t)(pos / 2) };
     b->paddr = paddr;
+    b->succ[0] = b->succ[1] = NULL;
     b->page = (paddr - h->sys->bus.ram_base) >> 12;
     b->n = (uint16_t)n;
     b->bytes = (uint16_t)pos;
@@ -115,7 +117,9 @@ enum rv_exec_result rv_exec(struct rv_hart *h, uint64_t max_blocks)
     uint64_t *const f = h->f;
     struct rv_block_cache *const bc = h->blocks;
     const struct rv_tlb_entry *tlb_r, *tlb_w;
-    const struct rv_block *blk;
+    struct rv_block *blk = NULL;
+    struct rv_block **link = NULL; /* where the block just left caches its successor */
+    uint64_t link_pc = 0;          /* the virtual start of the block that holds `link` */
     const struct rv_insn *ins;
     uint64_t bpc;
     uint64_t blocks_left = max_blocks;
@@ -131,6 +135,9 @@ enum rv_exec_result rv_exec(struct rv_hart *h, uint64_t max_blocks)
 #define PC_HERE (bpc + 2u * ins->off)
 #define PC_NEXT (bpc + 2u * ins[1].off)
 #define END_BLOCK_AT(target) do { h->pc = (target); goto next_block; } while (0)
+/* Leave through a fixed exit (its target is PC-relative, so always the same
+ * offset from this block): the successor may be chained. */
+#define CHAIN_TO(target, exit) do { h->pc = (target); link = &blk->succ[exit]; link_pc = bpc; goto next_block; } while (0)
 
 next_block:
     {
@@ -145,31 +152,51 @@ next_block:
                 atomic_store(&h->tlb_flush_done, req);
             }
             rv_timer_update(h);
+            link = NULL;
         }
         if (unlikely(--h->poll_countdown == 0)) {
             h->poll_countdown = TIMER_POLL_BLOCKS;
+            atomic_store_explicit(&h->stat_instret, h->instret, memory_order_relaxed);
             rv_timer_update(h);
         }
-        if (unlikely(rv_irq_pending(h)))
-            rv_take_interrupt(h);
+        if (unlikely(rv_irq_pending(h)) && rv_take_interrupt(h))
+            link = NULL;
         if (unlikely(blocks_left-- == 0))
             return result;
 
         bpc = h->pc;
+        if (link) {
+            struct rv_block *s = *link;
+            if (likely(s) && likely(s->gen == atomic_load_explicit(&sys->code.gen[s->page], memory_order_acquire))) {
+                blk = s;
+                link = NULL;
+                goto enter_block;
+            }
+        }
         uint64_t paddr;
         const uint8_t *host = rv_fetch_ptr(h, bpc, &paddr);
         if (unlikely(!host)) {
             rv_trap(h, h->exc_cause, h->exc_tval);
             goto next_block;
         }
-        blk = rv_bcache_lookup(bc, &sys->code, paddr);
-        if (unlikely(!blk)) {
-            blk = build_block(h, bpc, paddr, host, (struct rv_block *)(void *)scratch);
-            if (!blk) {
+        struct rv_block *found = rv_bcache_lookup(bc, &sys->code, paddr);
+        if (unlikely(!found)) {
+            /* Building may flush the whole cache, and the block holding
+             * `link` with it. */
+            link = NULL;
+            found = build_block(h, bpc, paddr, host, (struct rv_block *)(void *)scratch);
+            if (!found) {
                 rv_trap(h, h->exc_cause, h->exc_tval);
                 goto next_block;
             }
         }
+        /* Chain from the previous block if both start in the same page and
+         * neither is an uncached scratch block. */
+        if (link && ((link_pc ^ bpc) >> 12) == 0 && found->page != ~0ull && blk->page != ~0ull)
+            *link = found;
+        link = NULL;
+        blk = found;
+    enter_block:
         h->instret += blk->n;
         tlb_r = h->tlb_r_cur;
         tlb_w = h->tlb_w_cur;
@@ -199,7 +226,7 @@ op_NOP:
     NEXT();
 
 op_BLOCK_END:
-    END_BLOCK_AT(PC_HERE);
+    CHAIN_TO(PC_HERE, 1);
 
     /* ---- integer ---- */
 op_LUI: RD = (uint64_t)IMM; NEXT();
@@ -207,7 +234,7 @@ op_AUIPC: RD = PC_HERE + (uint64_t)IMM; NEXT();
 op_JAL: {
     uint64_t target = PC_HERE + (uint64_t)IMM;
     RD = PC_NEXT;
-    END_BLOCK_AT(target);
+    CHAIN_TO(target, 0);
 }
 op_JALR: {
     uint64_t target = (RS1 + (uint64_t)IMM) & ~1ull;
@@ -217,7 +244,7 @@ op_JALR: {
 #define BRANCH(name, cond) \
 op_##name: \
     if (cond) \
-        END_BLOCK_AT(PC_HERE + (uint64_t)IMM); \
+        CHAIN_TO(PC_HERE + (uint64_t)IMM, 0); \
     NEXT();
 BRANCH(BEQ, RS1 == RS2)
 BRANCH(BNE, RS1 != RS2)
