@@ -161,7 +161,8 @@ build_kernel() {
     fi
     mkdir -p "$kobj"
     local kmake=(make -C "$ksrc" O="$kobj" ARCH=riscv CROSS_COMPILE="$CROSS"
-                 KBUILD_BUILD_USER=vireo KBUILD_BUILD_HOST=vireo)
+                 KBUILD_BUILD_USER=vireo KBUILD_BUILD_HOST=vireo KBUILD_BUILD_VERSION=1
+                 KBUILD_BUILD_TIMESTAMP="$(date -u -d "@$SOURCE_DATE_EPOCH")")
     log "kernel: allnoconfig + guest/kernel.config"
     "${kmake[@]}" -s allnoconfig KCONFIG_ALLCONFIG="$GUEST_DIR/kernel.config" >&2
 
@@ -216,7 +217,8 @@ build_busybox() {
     local bobj="$bw/build"
     mkdir -p "$bobj"
     local bmake=(make -C "$srcdir" O="$bobj" CROSS_COMPILE="$CROSS")
-    if [ ! -f "$bobj/.config" ] || [ "$GUEST_DIR/build.sh" -nt "$bobj/.config" ]; then
+    if [ ! -f "$bobj/.config" ] || [ "$GUEST_DIR/build.sh" -nt "$bobj/.config" ] ||
+       ! grep -qx 'CONFIG_STATIC=y' "$bobj/.config"; then
         log "busybox: defconfig + static"
         "${bmake[@]}" -s defconfig >"$bw/config.log" 2>&1 || {
             cat "$bw/config.log" >&2; die "busybox defconfig failed"; }
@@ -355,7 +357,7 @@ normalize_mtimes() {
 }
 
 make_initramfs() {
-    local gen="$WORK/gen_init_cpio" list="$TMP/initramfs.list" p mode
+    local gen="$WORK/gen_init_cpio" list="$TMP/initramfs.list" type mode p target
     normalize_mtimes
     gcc -O2 -o "$gen" "$GEN_INIT_CPIO_SRC"
     # Marker: this root is the initramfs (switch_root to vireo.root= from here).
@@ -363,16 +365,14 @@ make_initramfs() {
     : > "$TMP/initramfs-extra/vireo-initramfs"
     touch -d "@$SOURCE_DATE_EPOCH" "$TMP/initramfs-extra/vireo-initramfs"
     {
-        (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort) | while IFS= read -r p; do
-            p=${p#.}
-            mode=$(stat -c %a "$STAGE$p")
-            if [ -L "$STAGE$p" ]; then
-                printf 'slink %s %s 0777 0 0\n' "$p" "$(readlink "$STAGE$p")"
-            elif [ -d "$STAGE$p" ]; then
-                printf 'dir %s %s 0 0\n' "$p" "$mode"
-            elif [ -f "$STAGE$p" ]; then
-                printf 'file %s %s %s 0 0\n' "$p" "$STAGE$p" "$mode"
-            fi      # device nodes are listed explicitly below
+        # (names in the tree have no white space)
+        (cd "$STAGE" && find . -mindepth 1 -printf '%P %y %m %l\n' | LC_ALL=C sort) |
+        while read -r p type mode target; do
+            case $type in
+            l) printf 'slink /%s %s 0777 0 0\n' "$p" "$target" ;;
+            d) printf 'dir /%s %s 0 0\n' "$p" "$mode" ;;
+            f) printf 'file /%s %s %s 0 0\n' "$p" "$STAGE/$p" "$mode" ;;
+            esac    # device nodes are listed explicitly below
         done
         echo "nod /dev/console 0600 0 0 c 5 1"
         echo "nod /dev/null 0666 0 0 c 1 3"
@@ -394,7 +394,8 @@ make_rootfs_ext4() {
     rm -f "$OUT/rootfs.ext4"
     truncate -s "$ROOTFS_SIZE" "$OUT/rootfs.ext4"
     E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L vireo-root \
-        -U 5669726f-0000-4000-8000-6775657374ff -E root_owner=0:0 \
+        -U 5669726f-0000-4000-8000-6775657374ff \
+        -E root_owner=0:0,hash_seed=5669726f-0000-4000-8000-686173680000 \
         -d "$STAGE" "$OUT/rootfs.ext4" >&2
 }
 
@@ -459,6 +460,8 @@ main() {
         return 0
     fi
 
+    # Left-overs of interrupted builds (we hold the lock: nobody else builds).
+    rm -rf "$CACHE_ROOT"/guest/.tmp-* "$CACHE_ROOT"/guest/.old-*
     log "building guest $KEY"
     log "  linux-source-6.1 $KVER_PKG, busybox $BB_VER, gcc-riscv64-linux-gnu $GCC_VER"
     WORK="$CACHE_ROOT/work"
@@ -468,7 +471,7 @@ main() {
     STAGE="$TMP/rootfs"
     mkdir -p "$OUT" "$STAGE"
     # Fixed timestamps for the cpio and ext4 metadata.
-    SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+    export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 
     build_kernel
     build_busybox

@@ -56,7 +56,6 @@ int board_init(struct board *b, const struct board_config *cfg, char *err, size_
         return fail(err, errlen, "cannot reserve %llu MiB for guest memory: %s",
                     (unsigned long long)(cfg->ram_size >> 20), strerror(errno));
     }
-    madvise(b->ram, cfg->ram_size, MADV_HUGEPAGE);
     struct rv_bus bus = {
         .ram = b->ram, .ram_base = RAM_BASE, .ram_size = cfg->ram_size,
         .opaque = b, .mmio_read = bus_read, .mmio_write = bus_write,
