@@ -135,7 +135,7 @@ static struct sbiret hsm(struct board *b, struct rv_hart *h, uint64_t fid, const
         if (a[0] >= sys->nharts)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
         uint32_t st = atomic_load(&sys->harts[a[0]]->run_state);
-        uint64_t v = st == RV_HART_STOPPED ? 1 : st == RV_HART_START_PENDING ? 2 : 0;
+        uint64_t v = st == RV_HART_STOPPED ? 1 : (st == RV_HART_START_PENDING || st == RV_HART_START_CLAIMED) ? 2 : 0;
         return (struct sbiret){ SBI_SUCCESS, v };
     }
     case 3: /* hart_suspend(type, resume_addr, opaque): retentive only */

@@ -161,11 +161,15 @@ void rv_hart_remote_sfence(struct rv_hart *self, struct rv_hart *target)
 
 bool rv_hart_hsm_start(struct rv_hart *h, uint64_t addr, uint64_t arg)
 {
+    /* Claim the hart, hand over where it starts, and only then say
+     * START_PENDING: the parked hart may be awake and looking (Debian's
+     * OpenSBI 1.1 gets this order wrong and loses harts). */
     uint32_t expected = RV_HART_STOPPED;
-    if (!atomic_compare_exchange_strong(&h->run_state, &expected, RV_HART_START_PENDING))
+    if (!atomic_compare_exchange_strong(&h->run_state, &expected, RV_HART_START_CLAIMED))
         return false;
     h->hsm_start_addr = addr;
     h->hsm_start_arg = arg;
+    atomic_store_explicit(&h->run_state, RV_HART_START_PENDING, memory_order_release);
     atomic_fetch_add(&h->wake_seq, 1);
     vfutex_wake_all((uint32_t *)&h->wake_seq);
     return true;
@@ -245,7 +249,7 @@ void rv_hart_run(struct rv_hart *h)
         if (atomic_load(&sys->stop) || (atomic_load(&h->events) & RV_EV_EXIT))
             return;
         uint32_t state = atomic_load(&h->run_state);
-        if (state == RV_HART_STOPPED || state == RV_HART_START_PENDING) {
+        if (state == RV_HART_STOPPED || state == RV_HART_START_PENDING || state == RV_HART_START_CLAIMED) {
             if (!park_stopped(h))
                 return;
             continue;

@@ -76,6 +76,7 @@ enum rv_run_state {
     RV_HART_WFI = 2,      /* sleeping until an interrupt or a deadline */
     RV_HART_START_PENDING = 3,
     RV_HART_SUSPENDED = 4,
+    RV_HART_START_CLAIMED = 5, /* an HSM start is filling in the entry point */
 };
 
 /* Bits of rv_hart.events: requests from other threads, handled at the
