@@ -56,6 +56,9 @@ int board_init(struct board *b, const struct board_config *cfg, char *err, size_
         return fail(err, errlen, "cannot reserve %llu MiB for guest memory: %s",
                     (unsigned long long)(cfg->ram_size >> 20), strerror(errno));
     }
+    /* 4 KiB granularity: a VM costs only the pages its guest touches
+     * (this also keeps guest RAM a VMA of its own in /proc/PID/smaps). */
+    madvise(b->ram, cfg->ram_size, MADV_NOHUGEPAGE);
     struct rv_bus bus = {
         .ram = b->ram, .ram_base = RAM_BASE, .ram_size = cfg->ram_size,
         .opaque = b, .mmio_read = bus_read, .mmio_write = bus_write,
