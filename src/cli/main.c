@@ -1,4 +1,5 @@
 /* The `vireo` command: dispatches to its subcommands. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* A closed pipe on stdout (vireo run | head) is an error on write, not
+     * a silent death that leaves the terminal in raw mode. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

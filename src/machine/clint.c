@@ -24,7 +24,8 @@ static bool clint_read(void *opaque, struct rv_hart *self, uint64_t off, unsigne
         if (h && size == 4)
             v = (atomic_load(&h->mip) & MIP_MSIP) ? 1 : 0;
     } else if (off >= MTIME_OFF) {
-        v = rv_sys_mtime(sys) >> (8 * (off - MTIME_OFF));
+        if (off - MTIME_OFF < 8)
+            v = rv_sys_mtime(sys) >> (8 * (off - MTIME_OFF));
     } else {
         struct rv_hart *h = hart_at(sys, (off - MTIMECMP_OFF) / 8);
         if (h)

@@ -103,6 +103,9 @@ static int load_elf(struct board *b, const char *what, const char *path, int fd,
     }
     if (!hi)
         return fail(err, errlen, "%s '%s': no loadable segment", what, path);
+    if ((eh.e_entry & 1) || eh.e_entry < RAM_BASE || eh.e_entry >= hi)
+        return fail(err, errlen, "%s '%s': entry point 0x%llx is not inside a loaded segment (or is odd)", what,
+                    path, (unsigned long long)eh.e_entry);
     *entry = eh.e_entry;
     *end = hi;
     return 0;

@@ -62,7 +62,7 @@ static int64_t for_harts(struct board *b, uint64_t mask, uint64_t base, void (*f
     for (unsigned bit = 0; bit < 64 && mask; bit++, mask >>= 1) {
         if (!(mask & 1))
             continue;
-        if (base + bit >= sys->nharts)
+        if (base >= sys->nharts || bit >= sys->nharts - base)
             return SBI_ERR_INVALID_PARAM;
     }
     return SBI_SUCCESS;
@@ -122,7 +122,7 @@ static struct sbiret hsm(struct board *b, struct rv_hart *h, uint64_t fid, const
     case 0: { /* hart_start(hartid, start_addr, opaque) */
         if (a[0] >= sys->nharts)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-        if (!rv_paddr_is_ram(sys, a[1], 4))
+        if ((a[1] & 1) || !rv_paddr_is_ram(sys, a[1], 4))
             return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
         if (!rv_hart_hsm_start(sys->harts[a[0]], a[1], a[2]))
             return (struct sbiret){ SBI_ERR_ALREADY_AVAILABLE, 0 };
@@ -140,9 +140,8 @@ static struct sbiret hsm(struct board *b, struct rv_hart *h, uint64_t fid, const
     }
     case 3: /* hart_suspend(type, resume_addr, opaque): retentive only */
         if (a[0] == 0) {
-            /* behaves like WFI: return when an interrupt is pending */
-            h->x[10] = SBI_SUCCESS;
-            h->x[11] = 0;
+            /* retentive: like WFI, back when an interrupt is pending */
+            rv_hart_wait_for_interrupt(h);
             return (struct sbiret){ SBI_SUCCESS, 0 };
         }
         return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };

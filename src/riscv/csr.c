@@ -199,7 +199,10 @@ bool rv_csr_write(struct rv_hart *h, unsigned csr, uint64_t val)
     case CSR_MCAUSE: h->mcause = val; return true;
     case CSR_MTVAL: h->mtval = val; return true;
     case CSR_MIP: {
-        uint64_t writable = MIP_SSIP | MIP_SEIP | ((h->menvcfg & MENVCFG_STCE) ? 0 : MIP_STIP);
+        /* SEIP follows the PLIC only: a software-written SEIP would be a
+         * read-modify-write racing the PLIC's own updates from other
+         * threads (OpenSBI does csrs mip on every IPI). */
+        uint64_t writable = MIP_SSIP | ((h->menvcfg & MENVCFG_STCE) ? 0 : MIP_STIP);
         uint64_t cur = atomic_load(&h->mip);
         uint64_t set = val & writable & ~cur, clr = ~val & writable & cur;
         if (set)

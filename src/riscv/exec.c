@@ -57,6 +57,13 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
         return b;
     }
 
+    /* Flag the page as holding code and read its generation before
+     * decoding: a store that lands from then on (on any hart) bumps the
+     * generation and so retires this block. Re-checked below. */
+    uint64_t page = (paddr - h->sys->bus.ram_base) >> 12;
+    atomic_store(&h->sys->code.has_code[page], 1);
+    uint32_t gen = atomic_load(&h->sys->code.gen[page]);
+
     b = rv_bcache_alloc(c, RV_BLOCK_MAX_INSNS);
     while (n < RV_BLOCK_MAX_INSNS && pos + 2 <= page_left) {
         uint32_t raw;
@@ -82,15 +89,15 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     b->insns[n] = (struct rv_insn){ .handler = op_labels[RV_OP_BLOCK_END], .off = (uint8_t)(pos / 2) };
     b->paddr = paddr;
     b->succ[0] = b->succ[1] = NULL;
-    b->page = (paddr - h->sys->bus.ram_base) >> 12;
+    b->page = page;
     b->n = (uint16_t)n;
     b->bytes = (uint16_t)pos;
+    b->gen = gen;
     rv_bcache_shrink_last(c, b, n);
-    /* Flag the page before reading its generation: a store that lands
-     * after the flag bumps the generation and retires this block. */
-    atomic_store(&h->sys->code.has_code[b->page], 1);
-    b->gen = atomic_load(&h->sys->code.gen[b->page]);
-    rv_bcache_insert(c, b);
+    /* If a store cleared the flag meanwhile, the generation it bumped no
+     * longer matches: the block runs once and is decoded again next time. */
+    if (atomic_load(&h->sys->code.has_code[page]) && atomic_load(&h->sys->code.gen[page]) == gen)
+        rv_bcache_insert(c, b);
     h->stat_blocks_translated++;
     return b;
 }
@@ -145,7 +152,9 @@ next_block:
         if (unlikely(ev)) {
             if (ev & (RV_EV_EXIT | RV_EV_STOP))
                 return RV_EXEC_EVENT;
-            atomic_fetch_and(&h->events, ~(RV_EV_KICK | RV_EV_TLB_FLUSH));
+            /* Act on what the clear returns: a bit set after the load above
+             * must not be wiped unseen. */
+            ev = atomic_fetch_and(&h->events, ~(RV_EV_KICK | RV_EV_TLB_FLUSH));
             if (ev & RV_EV_TLB_FLUSH) {
                 uint64_t req = atomic_load(&h->tlb_flush_req);
                 rv_tlb_flush_all(h);

@@ -188,7 +188,7 @@ static uint64_t next_deadline(const struct rv_hart *h)
 
 /* WFI: sleep until an interrupt is pending (in mie, whatever the global
  * enables say), a timer deadline passes, or another thread wants us. */
-static void wfi_sleep(struct rv_hart *h)
+void rv_hart_wait_for_interrupt(struct rv_hart *h)
 {
     struct rv_sys *sys = h->sys;
     for (;;) {
@@ -228,7 +228,9 @@ static bool park_stopped(struct rv_hart *h)
     }
     uint64_t mcounteren = h->mcounteren, scounteren = h->scounteren, menvcfg = h->menvcfg;
     uint64_t medeleg = h->medeleg, mideleg = h->mideleg;
+    uint64_t ext = atomic_load(&h->mip) & (MIP_SEIP | MIP_MEIP); /* driven by the PLIC */
     rv_hart_reset(h, RV_PRIV_S, h->hsm_start_addr);
+    atomic_fetch_or(&h->mip, ext);
     /* The built-in firmware's M-mode configuration survives the restart. */
     h->mcounteren = mcounteren;
     h->scounteren = scounteren;
@@ -262,7 +264,7 @@ void rv_hart_run(struct rv_hart *h)
         enum rv_exec_result r = rv_exec(h, UINT64_MAX);
         atomic_store_explicit(&h->stat_instret, h->instret, memory_order_relaxed);
         if (r == RV_EXEC_WFI)
-            wfi_sleep(h);
+            rv_hart_wait_for_interrupt(h);
     }
 }
 

@@ -182,6 +182,10 @@ void rv_hart_run(struct rv_hart *h);
  * Never sleeps. */
 void rv_hart_step_blocks(struct rv_hart *h, uint64_t max_blocks);
 
+/* WFI: sleep until an interrupt is pending in mie, a timer deadline passes
+ * or another thread wants this hart (its own thread only). */
+void rv_hart_wait_for_interrupt(struct rv_hart *h);
+
 /* ---- called from other threads ---- */
 void rv_hart_set_irq(struct rv_hart *h, uint64_t mip_bits, bool level);
 void rv_hart_kick(struct rv_hart *h, uint32_t event_bits);

@@ -14,7 +14,7 @@
 #include "base/evloop.h"
 #include "base/log.h"
 
-#define OUT_BUF 65536
+#define OUT_BUF (1u << 20) /* guest output waiting for a slow terminal */
 #define FLUSH_DELAY_NS 2000000ull /* a partial line waits at most 2 ms */
 #define CTRL_A 0x01
 
@@ -29,7 +29,7 @@ struct stdio_console {
     uint64_t retry_timer;
 
     pthread_mutex_t lock;
-    uint8_t out[OUT_BUF];
+    uint8_t *out, *spare; /* filled by vCPUs / being written by the I/O thread */
     size_t out_len;
     bool flush_scheduled;
     uint64_t dropped;
@@ -55,16 +55,18 @@ static void write_all(int fd, const uint8_t *p, size_t n)
     }
 }
 
+/* I/O thread: swap the buffers under the lock, write outside it. */
 static void flush_out(struct stdio_console *c)
 {
-    uint8_t tmp[OUT_BUF];
     pthread_mutex_lock(&c->lock);
+    uint8_t *buf = c->out;
     size_t n = c->out_len;
-    memcpy(tmp, c->out, n);
+    c->out = c->spare;
+    c->spare = buf;
     c->out_len = 0;
     c->flush_scheduled = false;
     pthread_mutex_unlock(&c->lock);
-    write_all(c->out_fd, tmp, n);
+    write_all(c->out_fd, buf, n);
 }
 
 static void flush_timer(void *opaque) { flush_out(opaque); }
@@ -84,15 +86,12 @@ void stdio_console_write(void *console, const uint8_t *buf, size_t len)
     struct stdio_console *c = console;
     bool wake = false;
     pthread_mutex_lock(&c->lock);
+    /* A vCPU never waits for the terminal: when a megabyte is already
+     * waiting for it (a stalled pager, say), further output is dropped and
+     * counted. */
     if (len > OUT_BUF - c->out_len) {
-        /* The I/O thread is behind: write the buffer out ourselves. */
-        size_t n = c->out_len;
-        write_all(c->out_fd, c->out, n);
-        c->out_len = 0;
-    }
-    if (len > OUT_BUF) {
-        write_all(c->out_fd, buf, len);
-        len = 0;
+        c->dropped += len - (OUT_BUF - c->out_len);
+        len = OUT_BUF - c->out_len;
     }
     memcpy(c->out + c->out_len, buf, len);
     c->out_len += len;
@@ -183,7 +182,13 @@ struct stdio_console *stdio_console_new(struct evloop *io, int in_fd, int out_fd
     c->out_fd = out_fd;
     pthread_mutex_init(&c->lock, NULL);
     c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (c->wake_fd < 0) {
+    c->out = malloc(OUT_BUF);
+    c->spare = malloc(OUT_BUF);
+    if (c->wake_fd < 0 || !c->out || !c->spare) {
+        if (c->wake_fd >= 0)
+            close(c->wake_fd);
+        free(c->out);
+        free(c->spare);
         free(c);
         return NULL;
     }
@@ -225,6 +230,11 @@ void stdio_console_free(struct stdio_console *c)
         tcsetattr(c->in_fd, TCSANOW, &c->saved);
     evloop_del_fd(c->io, c->wake_fd);
     close(c->wake_fd);
+    if (c->dropped)
+        vwarn("the terminal did not keep up: %llu bytes of guest console output were dropped",
+              (unsigned long long)c->dropped);
     pthread_mutex_destroy(&c->lock);
+    free(c->out);
+    free(c->spare);
     free(c);
 }
