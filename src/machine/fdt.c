@@ -98,6 +98,7 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
                                                                   : "rv64imafdc_zicsr_zifencei_zihintpause"));
         TRY(fdt_property_string(fdt, "mmu-type", mmu_type(b->sys.max_satp_mode)));
         TRY(fdt_begin_node(fdt, "interrupt-controller"));
+        TRY(fdt_property_u32(fdt, "#address-cells", 0));
         TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
         TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
         TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
@@ -121,20 +122,6 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
     }
     TRY(prop_u64_pair(fdt, "reg", SYSCON_BASE, SYSCON_SIZE));
     TRY(fdt_property_u32(fdt, "phandle", PH_SYSCON));
-    TRY(fdt_end_node(fdt));
-
-    TRY(fdt_begin_node(fdt, "poweroff"));
-    TRY(fdt_property_string(fdt, "compatible", "syscon-poweroff"));
-    TRY(fdt_property_u32(fdt, "regmap", PH_SYSCON));
-    TRY(fdt_property_u32(fdt, "offset", 0));
-    TRY(fdt_property_u32(fdt, "value", 0x5555));
-    TRY(fdt_end_node(fdt));
-
-    TRY(fdt_begin_node(fdt, "reboot"));
-    TRY(fdt_property_string(fdt, "compatible", "syscon-reboot"));
-    TRY(fdt_property_u32(fdt, "regmap", PH_SYSCON));
-    TRY(fdt_property_u32(fdt, "offset", 0));
-    TRY(fdt_property_u32(fdt, "value", 0x7777));
     TRY(fdt_end_node(fdt));
 
     snprintf(name, sizeof(name), "rtc@%llx", (unsigned long long)RTC_BASE);
@@ -210,6 +197,22 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
         TRY(fdt_end_node(fdt));
     }
     TRY(fdt_end_node(fdt)); /* soc */
+
+    /* power-off and reboot go through the syscon (as on QEMU virt) */
+    TRY(fdt_begin_node(fdt, "poweroff"));
+    TRY(fdt_property_string(fdt, "compatible", "syscon-poweroff"));
+    TRY(fdt_property_u32(fdt, "regmap", PH_SYSCON));
+    TRY(fdt_property_u32(fdt, "offset", 0));
+    TRY(fdt_property_u32(fdt, "value", 0x5555));
+    TRY(fdt_end_node(fdt));
+
+    TRY(fdt_begin_node(fdt, "reboot"));
+    TRY(fdt_property_string(fdt, "compatible", "syscon-reboot"));
+    TRY(fdt_property_u32(fdt, "regmap", PH_SYSCON));
+    TRY(fdt_property_u32(fdt, "offset", 0));
+    TRY(fdt_property_u32(fdt, "value", 0x7777));
+    TRY(fdt_end_node(fdt));
+
     TRY(fdt_end_node(fdt)); /* root */
     TRY(fdt_finish(fdt));
     return 0;

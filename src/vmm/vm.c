@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libfdt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -231,7 +232,9 @@ static int run_once(struct vm *vm)
         goto out;
     }
     if (cfg->dump_dtb) {
-        if (write_file(cfg->dump_dtb, vm->board.fdt, vm->board.fdt_size) < 0)
+        /* the tree as the guest gets it, without the slack for firmware */
+        fdt_pack(vm->board.fdt);
+        if (write_file(cfg->dump_dtb, vm->board.fdt, fdt_totalsize(vm->board.fdt)) < 0)
             verror("cannot write the device tree to '%s': %s", cfg->dump_dtb, strerror(errno));
         else
             status = 0;

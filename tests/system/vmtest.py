@@ -202,6 +202,20 @@ def test_guest_fault_stops():
         expect(rc != 0 and "cannot continue" in se, f"expected a clear stop, got {rc}: {se!r}")
 
 
+def test_dump_dtb():
+    """--dump-dtb writes the generated tree; dtc reads it back."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dtb = os.path.join(tmp, "virt.dtb")
+        rc, so, se = run_cli(["run", "--cpus", "2", "--dump-dtb", dtb])
+        expect(rc == 0, f"--dump-dtb failed: {se!r}")
+        p = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", dtb], capture_output=True, text=True)
+        expect(p.returncode == 0, f"dtc cannot read the tree: {p.stderr}")
+        dts = p.stdout
+        for needle in ("cpu@1", "riscv,isa", "sifive,plic-1.0.0", "ns16550a", "syscon-poweroff",
+                       "google,goldfish-rtc", "virtio,mmio", "timebase-frequency = <0x989680>"):
+            expect(needle in dts, f"device tree lacks {needle!r}")
+
+
 def run_cli(args, timeout=30):
     p = subprocess.run([VIREO] + args, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
