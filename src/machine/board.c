@@ -32,7 +32,7 @@ static bool bus_write(void *opaque, struct rv_hart *h, uint64_t paddr, unsigned 
     return r->ops->write(r->opaque, h, paddr - r->base, size, val);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int board_error(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -46,14 +46,14 @@ int board_init(struct board *b, const struct board_config *cfg, char *err, size_
     memset(b, 0, sizeof(*b));
     b->cfg = *cfg;
     if (cfg->ncpus < 1 || cfg->ncpus > BOARD_MAX_CPUS)
-        return fail(err, errlen, "the board supports 1 to %d vCPUs, not %u", BOARD_MAX_CPUS, cfg->ncpus);
+        return board_error(err, errlen, "the board supports 1 to %d vCPUs, not %u", BOARD_MAX_CPUS, cfg->ncpus);
     if (cfg->ram_size < (16ull << 20) || cfg->ram_size > (1ull << 40) || (cfg->ram_size & 0xfff))
-        return fail(err, errlen, "memory size must be a multiple of 4 KiB between 16 MiB and 1 TiB");
+        return board_error(err, errlen, "memory size must be a multiple of 4 KiB between 16 MiB and 1 TiB");
     /* Reserved, not committed: the guest's untouched pages cost nothing. */
     b->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (b->ram == MAP_FAILED) {
         b->ram = NULL;
-        return fail(err, errlen, "cannot reserve %llu MiB for guest memory: %s",
+        return board_error(err, errlen, "cannot reserve %llu MiB for guest memory: %s",
                     (unsigned long long)(cfg->ram_size >> 20), strerror(errno));
     }
     /* 4 KiB granularity: a VM costs only the pages its guest touches
@@ -64,17 +64,17 @@ int board_init(struct board *b, const struct board_config *cfg, char *err, size_
         .opaque = b, .mmio_read = bus_read, .mmio_write = bus_write,
     };
     if (rv_sys_init(&b->sys, &bus, cfg->ncpus) < 0)
-        return fail(err, errlen, "out of memory setting up the CPUs");
+        return board_error(err, errlen, "out of memory setting up the CPUs");
     b->sys.max_satp_mode = cfg->max_satp_mode ? cfg->max_satp_mode : SATP_MODE_SV48;
     for (unsigned i = 0; i < cfg->ncpus; i++)
         if (!rv_hart_new(&b->sys, i))
-            return fail(err, errlen, "out of memory creating vCPU %u", i);
+            return board_error(err, errlen, "out of memory creating vCPU %u", i);
 
     b->plic = plic_new(&b->sys, cfg->ncpus);
     b->uart = uart_new(b->plic, UART0_IRQ, cfg->console);
     b->rtc = goldfish_rtc_new(b->plic, RTC_IRQ);
     if (!b->plic || !b->uart || !b->rtc)
-        return fail(err, errlen, "out of memory creating devices");
+        return board_error(err, errlen, "out of memory creating devices");
     mmio_map_add(&b->mmio, SYSCON_BASE, SYSCON_SIZE, "syscon", &syscon_mmio_ops, &b->cfg.power);
     mmio_map_add(&b->mmio, RTC_BASE, RTC_SIZE, "rtc", &goldfish_rtc_mmio_ops, b->rtc);
     mmio_map_add(&b->mmio, CLINT_BASE, CLINT_SIZE, "clint", &clint_mmio_ops, &b->sys);

@@ -65,6 +65,9 @@ void board_destroy(struct board *b);
 /* Raise a PLIC line (for devices outside machine/). */
 void board_set_irq(struct board *b, unsigned src, bool level);
 
+/* Format an error for the caller (err, errlen) and return -1. */
+int board_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* device tree (fdt.c) */
 int board_build_fdt(struct board *b, char *err, size_t errlen);
 /* image loading (loader.c) */

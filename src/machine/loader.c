@@ -4,7 +4,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +16,17 @@
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static uint64_t ram_end(const struct board *b) { return RAM_BASE + b->cfg.ram_size; }
 
 static int open_image(const char *what, const char *path, uint64_t *size, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+        return board_error(err, errlen, "%s '%s': %s", what, path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s '%s': not a regular file", what, path);
+        return board_error(err, errlen, "%s '%s': not a regular file", what, path);
     }
     *size = (uint64_t)st.st_size;
     return fd;
@@ -62,11 +52,11 @@ static int load_range(struct board *b, const char *what, const char *path, int f
                       uint64_t gpa, uint64_t limit, char *err, size_t errlen)
 {
     if (gpa < RAM_BASE || gpa > limit || len > limit - gpa)
-        return fail(err, errlen, "%s '%s' (%llu KiB at 0x%llx) does not fit in guest memory of %llu MiB; "
+        return board_error(err, errlen, "%s '%s' (%llu KiB at 0x%llx) does not fit in guest memory of %llu MiB; "
                     "give the VM more memory", what, path, (unsigned long long)(len >> 10),
                     (unsigned long long)gpa, (unsigned long long)(b->cfg.ram_size >> 20));
     if (read_exact(fd, b->ram + (gpa - RAM_BASE), len, off) < 0)
-        return fail(err, errlen, "%s '%s': read error: %s", what, path, strerror(errno ? errno : EIO));
+        return board_error(err, errlen, "%s '%s': read error: %s", what, path, strerror(errno ? errno : EIO));
     return 0;
 }
 
@@ -77,23 +67,23 @@ static int load_elf(struct board *b, const char *what, const char *path, int fd,
 {
     Elf64_Ehdr eh;
     if (fsize < sizeof(eh) || read_exact(fd, &eh, sizeof(eh), 0) < 0)
-        return fail(err, errlen, "%s '%s': truncated ELF header", what, path);
+        return board_error(err, errlen, "%s '%s': truncated ELF header", what, path);
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_RISCV)
-        return fail(err, errlen, "%s '%s': not a 64-bit little-endian RISC-V ELF file", what, path);
+        return board_error(err, errlen, "%s '%s': not a 64-bit little-endian RISC-V ELF file", what, path);
     if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64 ||
         eh.e_phoff > fsize || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > fsize - eh.e_phoff)
-        return fail(err, errlen, "%s '%s': bad ELF program header table", what, path);
+        return board_error(err, errlen, "%s '%s': bad ELF program header table", what, path);
     uint64_t hi = 0;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
         if (read_exact(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) < 0)
-            return fail(err, errlen, "%s '%s': truncated program header", what, path);
+            return board_error(err, errlen, "%s '%s': truncated program header", what, path);
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
             continue;
         if (ph.p_filesz > ph.p_memsz || ph.p_offset > fsize || ph.p_filesz > fsize - ph.p_offset)
-            return fail(err, errlen, "%s '%s': segment %u lies outside the file", what, path, i);
+            return board_error(err, errlen, "%s '%s': segment %u lies outside the file", what, path, i);
         if (ph.p_paddr < RAM_BASE || ph.p_paddr > limit || ph.p_memsz > limit - ph.p_paddr)
-            return fail(err, errlen, "%s '%s': segment %u (0x%llx, %llu bytes) is outside guest memory", what,
+            return board_error(err, errlen, "%s '%s': segment %u (0x%llx, %llu bytes) is outside guest memory", what,
                         path, i, (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz);
         if (load_range(b, what, path, fd, ph.p_offset, ph.p_filesz, ph.p_paddr, limit, err, errlen) < 0)
             return -1;
@@ -102,9 +92,9 @@ static int load_elf(struct board *b, const char *what, const char *path, int fd,
             hi = ph.p_paddr + ph.p_memsz;
     }
     if (!hi)
-        return fail(err, errlen, "%s '%s': no loadable segment", what, path);
+        return board_error(err, errlen, "%s '%s': no loadable segment", what, path);
     if ((eh.e_entry & 1) || eh.e_entry < RAM_BASE || eh.e_entry >= hi)
-        return fail(err, errlen, "%s '%s': entry point 0x%llx is not inside a loaded segment (or is odd)", what,
+        return board_error(err, errlen, "%s '%s': entry point 0x%llx is not inside a loaded segment (or is odd)", what,
                     path, (unsigned long long)eh.e_entry);
     *entry = eh.e_entry;
     *end = hi;
@@ -140,7 +130,7 @@ int board_load_images(struct board *b, char *err, size_t errlen)
         } else {
             b->fw_entry = RAM_BASE;
             fw_end = RAM_BASE + fsize;
-            r = fsize == 0 ? fail(err, errlen, "firmware '%s' is empty", c->firmware)
+            r = fsize == 0 ? board_error(err, errlen, "firmware '%s' is empty", c->firmware)
                            : load_range(b, "firmware", c->firmware, fd, 0, fsize, RAM_BASE, limit, err, errlen);
         }
         close(fd);
@@ -164,7 +154,7 @@ int board_load_images(struct board *b, char *err, size_t errlen)
             uint8_t hdr[64];
             if (fsize < sizeof(hdr) || read_exact(fd, hdr, sizeof(hdr), 0) < 0 || memcmp(hdr + 0x38, "RSC\x05", 4)) {
                 close(fd);
-                return fail(err, errlen, "kernel '%s' is neither a RISC-V Linux Image (no \"RSC\\x05\" magic at "
+                return board_error(err, errlen, "kernel '%s' is neither a RISC-V Linux Image (no \"RSC\\x05\" magic at "
                             "offset 0x38) nor a RISC-V ELF file", c->kernel);
             }
             uint64_t image_size;
@@ -173,7 +163,7 @@ int board_load_images(struct board *b, char *err, size_t errlen)
                 image_size = fsize; /* older headers may leave it 0 */
             if (image_size > limit - b->kernel_addr || b->kernel_addr >= limit) {
                 close(fd);
-                return fail(err, errlen, "kernel '%s' needs %llu MiB of memory after 0x%llx; the VM has only "
+                return board_error(err, errlen, "kernel '%s' needs %llu MiB of memory after 0x%llx; the VM has only "
                             "%llu MiB: give it more memory", c->kernel, (unsigned long long)(image_size >> 20) + 1,
                             (unsigned long long)b->kernel_addr, (unsigned long long)(c->ram_size >> 20));
             }
@@ -184,10 +174,10 @@ int board_load_images(struct board *b, char *err, size_t errlen)
         if (r < 0)
             return -1;
         if (c->firmware && fw_end > b->kernel_addr)
-            return fail(err, errlen, "firmware '%s' overlaps the kernel at 0x%llx", c->firmware,
+            return board_error(err, errlen, "firmware '%s' overlaps the kernel at 0x%llx", c->firmware,
                         (unsigned long long)b->kernel_addr);
     } else if (!c->firmware) {
-        return fail(err, errlen, "nothing to boot: give a kernel (--kernel) or a firmware (--firmware FILE)");
+        return board_error(err, errlen, "nothing to boot: give a kernel (--kernel) or a firmware (--firmware FILE)");
     }
 
     b->initrd_size = 0;

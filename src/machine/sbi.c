@@ -49,25 +49,6 @@ static void console_out(struct board *b, const uint8_t *buf, size_t len)
         b->cfg.console.write(b->cfg.console.opaque, buf, len);
 }
 
-/* Call fn for every hart named by (mask, base); base = -1 means all. */
-static int64_t for_harts(struct board *b, uint64_t mask, uint64_t base, void (*fn)(struct rv_hart *, struct rv_hart *),
-                         struct rv_hart *self)
-{
-    struct rv_sys *sys = &b->sys;
-    if (base == ~0ull) {
-        for (unsigned i = 0; i < sys->nharts; i++)
-            fn(self, sys->harts[i]);
-        return SBI_SUCCESS;
-    }
-    for (unsigned bit = 0; bit < 64 && mask; bit++, mask >>= 1) {
-        if (!(mask & 1))
-            continue;
-        if (base >= sys->nharts || bit >= sys->nharts - base)
-            return SBI_ERR_INVALID_PARAM;
-    }
-    return SBI_SUCCESS;
-}
-
 static void ipi_one(struct rv_hart *self, struct rv_hart *t)
 {
     (void)self;
@@ -83,15 +64,23 @@ static void fence_i_one(struct rv_hart *self, struct rv_hart *t)
     (void)t;
 }
 
+/* Call fn for every hart named by (hart_mask, hart_mask_base); a base of
+ * -1 means all harts. Nothing is done unless every named hart exists. */
 static int64_t each_hart(struct board *b, uint64_t mask, uint64_t base, void (*fn)(struct rv_hart *, struct rv_hart *),
                          struct rv_hart *self)
 {
-    int64_t e = for_harts(b, mask, base, fn, self); /* validates; handles base = -1 */
-    if (e != SBI_SUCCESS || base == ~0ull)
-        return e;
+    struct rv_sys *sys = &b->sys;
+    if (base == ~0ull) {
+        for (unsigned i = 0; i < sys->nharts; i++)
+            fn(self, sys->harts[i]);
+        return SBI_SUCCESS;
+    }
+    for (unsigned bit = 0; bit < 64; bit++)
+        if (((mask >> bit) & 1) && (base >= sys->nharts || bit >= sys->nharts - base))
+            return SBI_ERR_INVALID_PARAM;
     for (unsigned bit = 0; bit < 64; bit++)
         if ((mask >> bit) & 1)
-            fn(self, b->sys.harts[base + bit]);
+            fn(self, sys->harts[base + bit]);
     return SBI_SUCCESS;
 }
 

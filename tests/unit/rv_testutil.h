@@ -275,6 +275,25 @@ static inline void rvt_free(struct rvt *t)
 
 static inline struct rv_hart *rvt_hart(struct rvt *t, unsigned i) { return t->sys.harts[i]; }
 
+/* cmocka fixtures: a fresh machine per test, with one or four harts. */
+static inline int rvt_setup_1hart(void **state)
+{
+    *state = rvt_new(1);
+    return 0;
+}
+static inline int rvt_setup_4harts(void **state)
+{
+    *state = rvt_new(4);
+    return 0;
+}
+static inline int rvt_teardown(void **state)
+{
+    rvt_free(*state);
+    return 0;
+}
+#define T ((struct rvt *)*state)
+#define H (rvt_hart(T, 0))
+
 /* Run h block by block until its pc is `stop` (looked at between blocks)
  * or max_blocks ran. Returns whether stop was reached. */
 static inline bool rvt_run_until(struct rv_hart *h, uint64_t stop, uint64_t max_blocks)

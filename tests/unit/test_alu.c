@@ -7,20 +7,6 @@
 
 #define MASK32 0xffffffffull
 
-static int setup(void **state)
-{
-    *state = rvt_new(1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    rvt_free(*state);
-    return 0;
-}
-
-#define T ((struct rvt *)*state)
-#define H (rvt_hart(T, 0))
 
 /* Place a snippet at RVT_CODE followed by EBREAK, run it from the start in
  * M-mode and check that it ran to the EBREAK. */
@@ -498,22 +484,22 @@ static void test_self_modifying_code(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_div_by_zero, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_div_overflow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mulh, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shifts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_w_sign_extension, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lui_auipc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_jal_jalr, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_branches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_x0, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_misaligned, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_access_faults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecall_illegal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insn_straddles_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_modifying_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_div_by_zero, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_div_overflow, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_mulh, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_shifts, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_w_sign_extension, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_slt, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_lui_auipc, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_jal_jalr, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_branches, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_x0, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_misaligned, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_access_faults, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_mmio, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_ecall_illegal, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_insn_straddles_page, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_self_modifying_code, rvt_setup_1hart, rvt_teardown),
     };
     return cmocka_run_group_tests_name("alu", tests, NULL, NULL);
 }

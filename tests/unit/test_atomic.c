@@ -7,19 +7,6 @@
 
 #define CNT (RVT_DATA + 0x100) /* naturally aligned data word */
 
-static int setup(void **state)
-{
-    *state = rvt_new(4);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    rvt_free(*state);
-    return 0;
-}
-
-#define T ((struct rvt *)*state)
 
 /* Run a snippet on hart i from RVT_CODE + 0x100 * i, ending in EBREAK. */
 static void run_on(struct rvt *t, unsigned i, const uint32_t *code, size_t n)
@@ -317,15 +304,15 @@ static void test_parallel_mixed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sc_without_reservation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lr_sc_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sc_other_address, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sc_after_remote_store, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_amo_ops, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_amo_faults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parallel_amoadd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parallel_lrsc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parallel_mixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sc_without_reservation, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_lr_sc_success, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_sc_other_address, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_sc_after_remote_store, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_amo_ops, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_amo_faults, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_parallel_amoadd, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_parallel_lrsc, rvt_setup_4harts, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_parallel_mixed, rvt_setup_4harts, rvt_teardown),
     };
     return cmocka_run_group_tests_name("atomic", tests, NULL, NULL);
 }

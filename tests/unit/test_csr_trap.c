@@ -3,20 +3,6 @@
  * mstatus.FS, counter enables, CSR privilege. */
 #include "rv_testutil.h"
 
-static int setup(void **state)
-{
-    *state = rvt_new(1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    rvt_free(*state);
-    return 0;
-}
-
-#define T ((struct rvt *)*state)
-#define H (rvt_hart(T, 0))
 
 #define SPIN (RVT_CODE + 0x800) /* "j ." */
 
@@ -532,18 +518,18 @@ static void test_sstc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_exception_delegation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interrupt_delegation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interrupt_priority, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interrupt_enables, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vectored_tvec, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xret, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ecall_wfi, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fs_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_counter_enables, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_csr_privilege, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_views, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sstc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exception_delegation, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_delegation, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_priority, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_enables, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_vectored_tvec, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_xret, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_ecall_wfi, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_fs_off, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_counter_enables, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_csr_privilege, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_status_views, rvt_setup_1hart, rvt_teardown),
+        cmocka_unit_test_setup_teardown(test_sstc, rvt_setup_1hart, rvt_teardown),
     };
     return cmocka_run_group_tests_name("csr_trap", tests, NULL, NULL);
 }
