@@ -42,6 +42,33 @@ static int prop_cells(void *fdt, const char *name, const uint32_t *cells, unsign
     return r;
 }
 
+/* interrupts-extended of a device wired to every hart's local interrupt
+ * controller twice (M-level line a, then line b). */
+static int per_hart_irqs(void *fdt, unsigned n, uint32_t a, uint32_t b)
+{
+    uint32_t cells[4 * BOARD_MAX_CPUS];
+    for (unsigned i = 0; i < n; i++) {
+        cells[4 * i + 0] = PH_CPU_INTC0 + i;
+        cells[4 * i + 1] = a;
+        cells[4 * i + 2] = PH_CPU_INTC0 + i;
+        cells[4 * i + 3] = b;
+    }
+    return prop_cells(fdt, "interrupts-extended", cells, 4 * n);
+}
+
+/* A syscon-poweroff / syscon-reboot node: write `value` to the syscon. */
+static int syscon_action(void *fdt, const char *what, uint32_t value)
+{
+    char compat[32];
+    snprintf(compat, sizeof(compat), "syscon-%s", what);
+    int r;
+    if ((r = fdt_begin_node(fdt, what)) < 0 || (r = fdt_property_string(fdt, "compatible", compat)) < 0 ||
+        (r = fdt_property_u32(fdt, "regmap", PH_SYSCON)) < 0 || (r = fdt_property_u32(fdt, "offset", 0)) < 0 ||
+        (r = fdt_property_u32(fdt, "value", value)) < 0)
+        return r;
+    return fdt_end_node(fdt);
+}
+
 static const char *mmu_type(unsigned mode)
 {
     switch (mode) {
@@ -139,16 +166,7 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
         TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
     }
     TRY(prop_u64_pair(fdt, "reg", CLINT_BASE, CLINT_SIZE));
-    {
-        uint32_t cells[4 * BOARD_MAX_CPUS];
-        for (unsigned i = 0; i < n; i++) {
-            cells[4 * i + 0] = PH_CPU_INTC0 + i;
-            cells[4 * i + 1] = IRQ_MSI;
-            cells[4 * i + 2] = PH_CPU_INTC0 + i;
-            cells[4 * i + 3] = IRQ_MTI;
-        }
-        TRY(prop_cells(fdt, "interrupts-extended", cells, 4 * n));
-    }
+    TRY(per_hart_irqs(fdt, n, IRQ_MSI, IRQ_MTI));
     TRY(fdt_end_node(fdt));
 
     snprintf(name, sizeof(name), "plic@%llx", (unsigned long long)PLIC_BASE);
@@ -162,16 +180,7 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
     TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
     TRY(prop_u64_pair(fdt, "reg", PLIC_BASE, PLIC_SIZE));
     TRY(fdt_property_u32(fdt, "riscv,ndev", PLIC_NUM_SOURCES - 1));
-    {
-        uint32_t cells[4 * BOARD_MAX_CPUS];
-        for (unsigned i = 0; i < n; i++) {
-            cells[4 * i + 0] = PH_CPU_INTC0 + i;
-            cells[4 * i + 1] = IRQ_MEI;
-            cells[4 * i + 2] = PH_CPU_INTC0 + i;
-            cells[4 * i + 3] = IRQ_SEI;
-        }
-        TRY(prop_cells(fdt, "interrupts-extended", cells, 4 * n));
-    }
+    TRY(per_hart_irqs(fdt, n, IRQ_MEI, IRQ_SEI));
     TRY(fdt_property_u32(fdt, "phandle", PH_PLIC));
     TRY(fdt_end_node(fdt));
 
@@ -199,19 +208,8 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
     TRY(fdt_end_node(fdt)); /* soc */
 
     /* power-off and reboot go through the syscon (as on QEMU virt) */
-    TRY(fdt_begin_node(fdt, "poweroff"));
-    TRY(fdt_property_string(fdt, "compatible", "syscon-poweroff"));
-    TRY(fdt_property_u32(fdt, "regmap", PH_SYSCON));
-    TRY(fdt_property_u32(fdt, "offset", 0));
-    TRY(fdt_property_u32(fdt, "value", 0x5555));
-    TRY(fdt_end_node(fdt));
-
-    TRY(fdt_begin_node(fdt, "reboot"));
-    TRY(fdt_property_string(fdt, "compatible", "syscon-reboot"));
-    TRY(fdt_property_u32(fdt, "regmap", PH_SYSCON));
-    TRY(fdt_property_u32(fdt, "offset", 0));
-    TRY(fdt_property_u32(fdt, "value", 0x7777));
-    TRY(fdt_end_node(fdt));
+    TRY(syscon_action(fdt, "poweroff", 0x5555));
+    TRY(syscon_action(fdt, "reboot", 0x7777));
 
     TRY(fdt_end_node(fdt)); /* root */
     TRY(fdt_finish(fdt));
