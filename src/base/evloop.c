@@ -1,6 +1,7 @@
 #include "base/evloop.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,19 @@ struct timer {
     struct timer *next;
 };
 
+struct poll_source {
+    uint64_t id;
+    evloop_prepare_cb prepare;
+    evloop_dispatch_cb dispatch;
+    void *opaque;
+    struct poll_source *next;
+};
+
+struct evloop_pollset {
+    struct pollfd *fds;
+    unsigned n, cap;
+};
+
 struct evloop {
     int epfd;
     int stopfd;
@@ -34,6 +48,9 @@ struct evloop {
     struct fd_watch *dead; /* removed during a round, freed after it */
     struct timer *timers; /* sorted by deadline */
     uint64_t next_timer_id;
+    struct poll_source *sources;
+    uint64_t next_source_id;
+    struct evloop_pollset ps;
 };
 
 struct evloop *evloop_new(void)
@@ -71,6 +88,12 @@ void evloop_free(struct evloop *l)
         l->timers = t->next;
         free(t);
     }
+    while (l->sources) {
+        struct poll_source *p = l->sources;
+        l->sources = p->next;
+        free(p);
+    }
+    free(l->ps.fds);
     if (l->epfd >= 0)
         close(l->epfd);
     if (l->stopfd >= 0)
@@ -170,6 +193,86 @@ void evloop_stop(struct evloop *l)
 
 bool evloop_running(const struct evloop *l) { return l->running; }
 
+int evloop_pollset_add(struct evloop_pollset *ps, int fd, short events)
+{
+    if (ps->n == ps->cap) {
+        unsigned cap = ps->cap ? 2 * ps->cap : 64;
+        struct pollfd *f = realloc(ps->fds, cap * sizeof(*f));
+        if (!f)
+            return -1;
+        ps->fds = f;
+        ps->cap = cap;
+    }
+    ps->fds[ps->n] = (struct pollfd){ .fd = fd, .events = events };
+    return (int)ps->n++;
+}
+
+short evloop_pollset_revents(const struct evloop_pollset *ps, int idx)
+{
+    return idx >= 0 && (unsigned)idx < ps->n ? ps->fds[idx].revents : 0;
+}
+
+uint64_t evloop_add_poll_source(struct evloop *l, evloop_prepare_cb prepare, evloop_dispatch_cb dispatch,
+                                void *opaque)
+{
+    struct poll_source *p = calloc(1, sizeof(*p));
+    if (!p)
+        return 0;
+    p->id = ++l->next_source_id;
+    p->prepare = prepare;
+    p->dispatch = dispatch;
+    p->opaque = opaque;
+    struct poll_source **pp = &l->sources;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = p;
+    return p->id;
+}
+
+void evloop_del_poll_source(struct evloop *l, uint64_t id)
+{
+    /* Only marked here: a dispatch round may be walking the list. */
+    for (struct poll_source *p = l->sources; p; p = p->next)
+        if (p->id == id)
+            p->prepare = NULL, p->dispatch = NULL;
+}
+
+static void reap_sources(struct evloop *l)
+{
+    for (struct poll_source **pp = &l->sources; *pp;) {
+        struct poll_source *p = *pp;
+        if (!p->prepare) {
+            *pp = p->next;
+            free(p);
+        } else {
+            pp = &p->next;
+        }
+    }
+}
+
+/* Wait with poll() on the sources' descriptors and the epoll descriptor;
+ * returns epoll_wait's result for the ordinary watches (0 if the epoll
+ * descriptor was not ready). */
+static int wait_with_sources(struct evloop *l, struct epoll_event *evs, int maxev, int timeout_ms)
+{
+    struct evloop_pollset *ps = &l->ps;
+    ps->n = 0;
+    evloop_pollset_add(ps, l->epfd, POLLIN);
+    for (struct poll_source *p = l->sources; p; p = p->next)
+        if (p->prepare)
+            p->prepare(p->opaque, ps, &timeout_ms);
+    int r = poll(ps->fds, ps->n, timeout_ms);
+    bool failed = r < 0 && errno != EINTR;
+    int n = 0;
+    if (r > 0 && (ps->fds[0].revents & POLLIN))
+        n = epoll_wait(l->epfd, evs, maxev, 0);
+    for (struct poll_source *p = l->sources; p; p = p->next)
+        if (p->dispatch)
+            p->dispatch(p->opaque, ps, failed);
+    reap_sources(l);
+    return n < 0 ? 0 : n;
+}
+
 void evloop_run(struct evloop *l)
 {
     l->running = true;
@@ -180,7 +283,7 @@ void evloop_run(struct evloop *l)
             timeout_ms = l->timers->deadline_ns <= now ? 0 : (int)((l->timers->deadline_ns - now + 999999) / 1000000);
         }
         struct epoll_event evs[32];
-        int n = epoll_wait(l->epfd, evs, 32, timeout_ms);
+        int n = l->sources ? wait_with_sources(l, evs, 32, timeout_ms) : epoll_wait(l->epfd, evs, 32, timeout_ms);
         if (n < 0 && errno != EINTR) {
             verror("epoll_wait: %s", strerror(errno));
             break;

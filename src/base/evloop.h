@@ -22,6 +22,24 @@ void evloop_del_fd(struct evloop *l, int fd);
  * thread. Returns an id for evloop_cancel_timer. */
 uint64_t evloop_add_timer(struct evloop *l, uint64_t delay_ns, evloop_timer_cb cb, void *opaque);
 void evloop_cancel_timer(struct evloop *l, uint64_t id);
+/* Poll sources: libraries that want to be handed a poll() set around each
+ * wait instead of registering their descriptors (libslirp's
+ * slirp_pollfds_fill / slirp_pollfds_poll). While any source exists the
+ * loop waits with poll() on the sources' descriptors plus the epoll
+ * descriptor itself, so ordinary watches keep working. */
+struct evloop_pollset;
+/* Add fd (POLLIN/POLLOUT/POLLPRI bits) to this round's set; returns its
+ * index for evloop_pollset_revents, or -1 if out of memory. */
+int evloop_pollset_add(struct evloop_pollset *ps, int fd, short events);
+short evloop_pollset_revents(const struct evloop_pollset *ps, int idx);
+typedef void (*evloop_prepare_cb)(void *opaque, struct evloop_pollset *ps, int *timeout_ms);
+typedef void (*evloop_dispatch_cb)(void *opaque, struct evloop_pollset *ps, bool poll_failed);
+/* Returns an id for evloop_del_poll_source, or 0 if out of memory. Only
+ * from the loop thread. */
+uint64_t evloop_add_poll_source(struct evloop *l, evloop_prepare_cb prepare, evloop_dispatch_cb dispatch,
+                                void *opaque);
+void evloop_del_poll_source(struct evloop *l, uint64_t id);
+
 /* Run until evloop_stop. */
 void evloop_run(struct evloop *l);
 /* From any thread. */

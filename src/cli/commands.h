@@ -5,6 +5,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_guest(int argc, char **argv);
+int cmd_switch(int argc, char **argv);
 
 /* Directory of the default guest built by `vireo guest build`
  * (<cache>/guest/current); false if none has been built. */

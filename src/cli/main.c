@@ -12,6 +12,7 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  run          run one VM in the foreground (serial console on this terminal)\n"
+            "  switch       run the switch of a named network in the foreground\n"
             "  guest build  build the default guest (kernel, initramfs, root disk) from Debian packages\n"
             "  version      print the version\n"
             "\n"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "switch"))
+        return cmd_switch(argc - 1, argv + 1);
     if (!strcmp(cmd, "guest"))
         return cmd_guest(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

@@ -37,6 +37,16 @@ static void run_usage(FILE *f)
             "  --console uart|virtio  device that gets this terminal's input (default uart)\n"
             "  --mmu sv39|sv48|sv57   largest paging mode offered to the guest (default sv48)\n"
             "  --no-rng               no virtio-rng device\n"
+            "  --nic MODE[,OPT=V...]  a network adapter (repeatable, at most 8; default: one nat):\n"
+            "                           nat | natnetwork=NAME | bridged=IFACE | intnet=NAME |\n"
+            "                           hostonly=NAME | none |\n"
+            "                           generic,stream,listen=HOST:PORT | generic,stream,connect=HOST:PORT |\n"
+            "                           generic,dgram,local=HOST:PORT,remote=HOST:PORT |\n"
+            "                           generic,vxlan,vni=N,remote=HOST[,port=4789][,local=HOST]\n"
+            "                         options: mac=XX:XX:XX:XX:XX:XX, vlan=N, mtu=N, link=up|down\n"
+            "  --natpf NAME,tcp|udp,[HOSTIP],HOSTPORT,[GUESTIP],GUESTPORT\n"
+            "                         port forward on the nat/natnetwork adapter given before it\n"
+            "  --no-nic               no network adapter at all\n"
             "  --dump-dtb FILE        write the generated device tree to FILE and exit\n"
             "  --stats                print execution statistics when the VM stops\n"
             "  -v, --verbose          more messages\n"
@@ -54,7 +64,7 @@ static int bad(const char *fmt, const char *arg)
 int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
-           O_MMU, O_NORNG, O_DUMPDTB, O_STATS };
+           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NIC, O_NATPF, O_NONIC };
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, O_KERNEL },
         { "initrd", required_argument, NULL, O_INITRD },
@@ -69,6 +79,9 @@ int cmd_run(int argc, char **argv)
         { "no-rng", no_argument, NULL, O_NORNG },
         { "dump-dtb", required_argument, NULL, O_DUMPDTB },
         { "stats", no_argument, NULL, O_STATS },
+        { "nic", required_argument, NULL, O_NIC },
+        { "natpf", required_argument, NULL, O_NATPF },
+        { "no-nic", no_argument, NULL, O_NONIC },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -77,6 +90,8 @@ int cmd_run(int argc, char **argv)
     const char *append = NULL, *cmdline = NULL;
     bool kernel_given = false, initrd_given = false;
     static char disk_paths[VM_MAX_DISKS][4096];
+    bool no_nic = false;
+    char err[512];
     int c;
     opterr = 0;
     optind = 1;
@@ -149,6 +164,21 @@ int cmd_run(int argc, char **argv)
         case O_NORNG: cfg.no_rng = true; break;
         case O_DUMPDTB: cfg.dump_dtb = optarg; break;
         case O_STATS: cfg.stats = true; break;
+        case O_NIC:
+            if (cfg.nnics >= NIC_MAX)
+                return bad("--nic '%s': too many adapters (at most 8)", optarg);
+            if (nic_config_parse(optarg, &cfg.nics[cfg.nnics], err, sizeof(err)) < 0)
+                return bad("%s", err);
+            cfg.nnics++;
+            break;
+        case O_NATPF:
+            /* A rule belongs to the adapter given last before it. */
+            if (!cfg.nnics)
+                return bad("--natpf '%s': give the --nic it belongs to first", optarg);
+            if (nic_config_add_natpf(&cfg.nics[cfg.nnics - 1], optarg, err, sizeof(err)) < 0)
+                return bad("%s", err);
+            break;
+        case O_NONIC: no_nic = true; break;
         case 'v': vlog_set_level(vlog_get_level() + 1); break;
         case 'h': run_usage(stdout); return 0;
         case ':':
@@ -159,6 +189,16 @@ int cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return bad("unexpected argument '%s' (see 'vireo run --help')", argv[optind]);
+    if (no_nic && cfg.nnics)
+        return bad("--no-nic and --nic%s cannot be combined", "");
+    /* Like VirtualBox: one NAT adapter unless told otherwise. */
+    if (!no_nic && !cfg.nnics)
+        nic_config_parse("nat", &cfg.nics[cfg.nnics++], err, sizeof(err));
+    /* Default MACs stay the same across restarts of a VM with a disk: they
+     * are derived from the disk's path (a diskless VM gets random ones). */
+    static char seed[4200];
+    if (cfg.ndisks && realpath(cfg.disks[0].path, seed))
+        cfg.mac_seed = seed;
 
     long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (host_cpus > 0 && cfg.ncpus > (unsigned long)host_cpus) {

@@ -92,7 +92,7 @@ int board_add_virtio(struct board *b, const struct mmio_ops *ops, void *opaque, 
         if (!mmio_map_add(&b->mmio, base, VIRTIO_MMIO_SLOT_SIZE, "virtio", ops, opaque))
             return -1;
         b->virtio_used[slot] = true;
-        *irq_out = VIRTIO_MMIO_IRQ0 + (unsigned)slot;
+        *irq_out = board_virtio_irq((unsigned)slot);
         return slot;
     }
     return -1;

@@ -1,5 +1,5 @@
 /* The virt board: RAM at 0x80000000, the QEMU virt MMIO map (CLINT, PLIC,
- * NS16550A, goldfish RTC, syscon, eight virtio-mmio slots), a device tree
+ * NS16550A, goldfish RTC, syscon, virtio-mmio slots), a device tree
  * generated at start, and the two boot paths (OpenSBI in M-mode, or SBI
  * served by the hypervisor with the kernel entered in S-mode). */
 #ifndef VIREO_MACHINE_BOARD_H
@@ -18,8 +18,17 @@
 #define KERNEL_OFFSET 0x200000ull /* 2 MiB: where Linux wants its Image */
 #define VIRTIO_MMIO_BASE 0x10001000ull
 #define VIRTIO_MMIO_SLOT_SIZE 0x1000ull
-#define VIRTIO_MMIO_SLOTS 8
+/* QEMU's virt has 8 slots on IRQs 1-8; ours continue in the same 4 KiB
+ * steps (still far below QEMU's next device at 0x10100000) on IRQs from 12,
+ * past the UART (10) and RTC (11): 8 adapters, 6 disks, console and rng
+ * need 16. */
+#define VIRTIO_MMIO_SLOTS 24
 #define VIRTIO_MMIO_IRQ0 1
+#define VIRTIO_MMIO_IRQ8 12
+static inline unsigned board_virtio_irq(unsigned slot)
+{
+    return slot < 8 ? VIRTIO_MMIO_IRQ0 + slot : VIRTIO_MMIO_IRQ8 + (slot - 8);
+}
 #define BOARD_MAX_CPUS 64
 
 struct board_config {

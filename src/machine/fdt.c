@@ -202,7 +202,7 @@ static int build(struct board *b, void *fdt, char *err, size_t errlen)
         TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
         TRY(prop_u64_pair(fdt, "reg", base, VIRTIO_MMIO_SLOT_SIZE));
         TRY(fdt_property_u32(fdt, "interrupt-parent", PH_PLIC));
-        TRY(fdt_property_u32(fdt, "interrupts", VIRTIO_MMIO_IRQ0 + slot));
+        TRY(fdt_property_u32(fdt, "interrupts", board_virtio_irq(slot)));
         TRY(fdt_end_node(fdt));
     }
     TRY(fdt_end_node(fdt)); /* soc */

@@ -268,14 +268,29 @@ void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written)
         note_write(mem, e->iov[i].iov_base, l);
         left -= (uint32_t)l;
     }
-    uint8_t *ent = vq->used + USED_RING(vq->used_idx & (vq->num - 1));
-    uint32_t id = htole32(e->head), len = htole32(written);
+    virtq_fill(vq, e->head, written, 0);
+    virtq_flush(vq, 1);
+}
+
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t written, uint16_t pos)
+{
+    uint8_t *ent = vq->used + USED_RING((uint16_t)(vq->used_idx + pos) & (vq->num - 1));
+    uint32_t id = htole32(head), len = htole32(written);
     memcpy(ent, &id, 4);
     memcpy(ent + 4, &len, 4);
-    note_write(mem, ent, 8);
-    vq->used_idx++;
+    note_write(vq->dev->mem, ent, 8);
+}
+
+void virtq_flush(struct virtq *vq, uint16_t n)
+{
+    vq->used_idx = (uint16_t)(vq->used_idx + n);
     store16(vq->used + USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
-    note_write(mem, vq->used + USED_IDX, 2);
+    note_write(vq->dev->mem, vq->used + USED_IDX, 2);
+}
+
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+    vq->last_avail = (uint16_t)(vq->last_avail - n);
 }
 
 void virtq_notify(struct virtq *vq)

@@ -91,6 +91,17 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e);
  * (clamped to in_len), and report those bytes to mem->note_write. */
 void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written);
 
+/* The two halves of virtq_push, for a result spread over several chains
+ * (virtio-net's mergeable receive buffers): the driver must see all of them
+ * at once. virtq_fill writes the used entry `pos` places after the current
+ * used index without publishing it (the caller reports the bytes it wrote
+ * to mem->note_write itself); virtq_flush publishes n filled entries. */
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t written, uint16_t pos);
+void virtq_flush(struct virtq *vq, uint16_t n);
+/* Give back the last n chains taken with virtq_pop and not yet used: the
+ * next virtq_pop returns them again. */
+void virtq_unpop(struct virtq *vq, uint16_t n);
+
 /* Raise the used-buffer interrupt unless the driver suppressed it (used
  * event index, or VIRTQ_AVAIL_F_NO_INTERRUPT). Call once after a batch of
  * virtq_push. */

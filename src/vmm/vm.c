@@ -22,6 +22,7 @@
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 #include "vmm/console.h"
+#include "vmm/nic.h"
 
 /* One virtio-mmio slot on the board. */
 struct vio_slot {
@@ -41,6 +42,9 @@ struct vm {
     struct vio_slot slots[VIRTIO_MMIO_SLOTS];
     unsigned nslots;
     struct virtio_dev *vconsole; /* owned by its transport */
+    struct nic *nics[NIC_MAX];
+    uint8_t macs[NIC_MAX][6];    /* kept across guest resets */
+    bool macs_chosen;
     struct virtio_guest_mem guest_mem; /* devices keep a pointer to it */
 };
 
@@ -107,6 +111,27 @@ static int add_devices(struct vm *vm)
         return -1;
     if (!cfg->no_rng && add_virtio(vm, virtio_rng_new(), "virtio-rng") < 0)
         return -1;
+    for (unsigned i = 0; i < cfg->nnics; i++) {
+        if (!vm->macs_chosen) {
+            if (cfg->nics[i].mac_set)
+                memcpy(vm->macs[i], cfg->nics[i].mac, 6);
+            else if (cfg->mac_seed)
+                nic_derive_mac(cfg->mac_seed, i, vm->macs[i]);
+            else
+                nic_random_mac(vm->macs[i]);
+        }
+        char err[512], what[16];
+        struct virtio_dev *dev = NULL;
+        vm->nics[i] = nic_new(vm->io, &cfg->nics[i], i, vm->macs[i], &dev, err, sizeof(err));
+        if (!vm->nics[i]) {
+            verror("%s", err);
+            return -1;
+        }
+        snprintf(what, sizeof(what), "nic%u", i + 1);
+        if (add_virtio(vm, dev, what) < 0)
+            return -1;
+    }
+    vm->macs_chosen = true;
     return 0;
 }
 
@@ -266,6 +291,12 @@ static int run_once(struct vm *vm)
     if (cfg->stats)
         print_stats(vm, vclock_ns() - t0);
 out:
+    /* Adapters first: their backends may still hold frames for devices
+     * that the transports free next. */
+    for (unsigned i = 0; i < NIC_MAX; i++) {
+        nic_free(vm->nics[i]);
+        vm->nics[i] = NULL;
+    }
     for (unsigned i = 0; i < vm->nslots; i++)
         virtio_mmio_free(vm->slots[i].transport);
     vm->nslots = 0;

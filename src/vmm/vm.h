@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/nic_config.h"
+
 #define VM_MAX_DISKS 6
 
 struct vm_disk {
@@ -26,6 +28,11 @@ struct vm_config {
     enum vm_console_kind console; /* which device gets the terminal's input */
     const char *dump_dtb;         /* write the device tree here and exit */
     bool stats;                   /* print execution statistics at exit */
+    struct nic_config nics[NIC_MAX];
+    unsigned nnics;
+    /* What default MACs are derived from, so they stay the same across
+     * restarts (a VM's name, a disk's path); NULL: random MACs. */
+    const char *mac_seed;
 };
 
 /* Run the VM until the guest powers off (or Ctrl-A X). Returns the exit

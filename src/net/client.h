@@ -1,0 +1,46 @@
+/* The VM side of a named network: a port whose far end is a switch
+ * process (net/hub.c) reached through its socket in the runtime directory.
+ *
+ * If no switch is running for the network, the client starts one (the
+ * `vireo switch` program, detached into its own session, so it outlives
+ * the VM) and waits for it to say it is ready or why it is not. If the
+ * switch goes away later, the adapter's link goes down and the client
+ * tries again every second, starting a new switch if needed; when it is
+ * back the link comes up again: a switch can restart under running VMs.
+ *
+ * Frames leave with MSG_DONTWAIT: a switch that does not keep up costs
+ * dropped frames (stats.tx_dropped), never a blocked I/O thread. */
+#ifndef VIREO_NET_CLIENT_H
+#define VIREO_NET_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/hub_proto.h"
+
+struct evloop;
+struct net_port;
+
+struct net_client_opts {
+    enum hub_kind kind;
+    const char *network;        /* natnetwork/intnet/hostonly name, bridged interface */
+    uint8_t mac[6];
+    uint16_t vlan;              /* 0: the network's default */
+    const char *client_name;    /* "nic1 of VM", shown by the switch */
+    const char *natpf;          /* natnetwork port forwards, one rule per line, or NULL */
+    /* The program to start a missing switch with, and its arguments after
+     * `switch --kind K --name N`; NULL: never start one. */
+    const char *switch_exe;
+    void (*link_changed)(void *opaque, bool up);
+    void *opaque;
+};
+
+/* Connect (starting the switch if needed) and plug in. Blocks for at most a
+ * few seconds, at VM start. NULL with one message in err. */
+struct net_port *net_client_new(struct evloop *l, const struct net_client_opts *o, char *err, size_t errlen);
+bool net_client_is_up(const struct net_port *p);
+/* The network's MTU as the switch announced it. */
+unsigned net_client_mtu(const struct net_port *p);
+
+#endif
