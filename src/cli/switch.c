@@ -28,6 +28,11 @@ static void switch_usage(FILE *f)
             "  --ifname NAME      hostonly: the host TAP interface (default vh-NAME)\n"
             "  --no-dhcp          no DHCP server (natnetwork, hostonly)\n"
             "  --natpf RULE       natnetwork: NAME,tcp|udp,[HOSTIP],HOSTPORT,GUESTIP,GUESTPORT (repeatable)\n"
+            "  --uplink KIND,...  link this switch to one elsewhere (repeatable), with the words of\n"
+            "                     --nic generic: stream,listen=HOST:PORT | stream,connect=HOST:PORT |\n"
+            "                     dgram,local=HOST:PORT,remote=HOST:PORT | vxlan,vni=N,remote=HOST[,port=P]\n"
+            "                     (a QEMU VM joins with -netdev stream or dgram; a Linux vxlan device\n"
+            "                     or another host's switch with VXLAN). Uplinks carry every VLAN, tagged.\n"
             "  --mtu N            the network's MTU (default 1500)\n"
             "  --pcap FILE        mirror every frame into FILE (pcap, for tcpdump/tshark/Wireshark)\n"
             "  --on-demand        stop when the last VM leaves\n"
@@ -38,7 +43,7 @@ static void switch_usage(FILE *f)
 int cmd_switch(int argc, char **argv)
 {
     enum { O_KIND = 256, O_NAME, O_CIDR, O_IFNAME, O_NODHCP, O_NATPF, O_MTU, O_PCAP, O_ONDEMAND, O_DAEMONIZE,
-           O_READYFD };
+           O_READYFD, O_UPLINK };
     static const struct option opts[] = {
         { "kind", required_argument, NULL, O_KIND }, { "name", required_argument, NULL, O_NAME },
         { "cidr", required_argument, NULL, O_CIDR }, { "ifname", required_argument, NULL, O_IFNAME },
@@ -46,6 +51,7 @@ int cmd_switch(int argc, char **argv)
         { "mtu", required_argument, NULL, O_MTU }, { "pcap", required_argument, NULL, O_PCAP },
         { "on-demand", no_argument, NULL, O_ONDEMAND }, { "daemonize", no_argument, NULL, O_DAEMONIZE },
         { "ready-fd", required_argument, NULL, O_READYFD }, { "verbose", no_argument, NULL, 'v' },
+        { "uplink", required_argument, NULL, O_UPLINK },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     struct hub_config c = { .ready_fd = -1 };
@@ -91,6 +97,31 @@ int cmd_switch(int argc, char **argv)
             c.mtu = (unsigned)v;
             break;
         case O_PCAP: c.pcap = optarg; break;
+        case O_UPLINK: {
+            static struct nic_config specs[HUB_MAX_UPLINKS];
+            char spec[1100], err[512];
+            if (c.nuplinks >= HUB_MAX_UPLINKS) {
+                fprintf(stderr, "vireo switch: at most %d --uplink ports\n", HUB_MAX_UPLINKS);
+                return 2;
+            }
+            /* The words are those of --nic generic,...: parse them as such. */
+            snprintf(spec, sizeof(spec), "generic,%s", optarg);
+            struct nic_config *nc = &specs[c.nuplinks];
+            if (nic_config_parse(spec, nc, err, sizeof(err)) < 0 || nc->mac_set || nc->vlan || nc->link_down) {
+                fprintf(stderr, "vireo switch: --uplink '%s': %s\n", optarg,
+                        nc->mac_set || nc->vlan || nc->link_down ? "mac=, vlan= and link= belong to adapters" : err);
+                return 2;
+            }
+            static const enum hub_uplink_kind kinds[] = {
+                [NIC_GEN_STREAM_LISTEN] = HUB_UPLINK_STREAM_LISTEN, [NIC_GEN_STREAM_CONNECT] = HUB_UPLINK_STREAM_CONNECT,
+                [NIC_GEN_DGRAM] = HUB_UPLINK_DGRAM, [NIC_GEN_VXLAN] = HUB_UPLINK_VXLAN,
+            };
+            c.uplinks[c.nuplinks++] = (struct hub_uplink){
+                .kind = kinds[nc->generic], .addr = nc->addr, .local = *nc->local ? nc->local : NULL,
+                .vni = nc->vni, .port = nc->port,
+            };
+            break;
+        }
         case O_ONDEMAND: c.on_demand = true; break;
         case O_DAEMONIZE: c.daemonize = true; break;
         case O_READYFD:

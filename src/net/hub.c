@@ -19,14 +19,17 @@
 #include "base/clock.h"
 #include "base/evloop.h"
 #include "base/log.h"
+#include "net/dgram.h"
 #include "net/dhcpd.h"
 #include "net/nat.h"
 #include "net/packet.h"
 #include "net/pcap.h"
 #include "net/port.h"
 #include "net/rundir.h"
+#include "net/stream.h"
 #include "net/switch.h"
 #include "net/tap.h"
+#include "net/vxlan.h"
 
 #define MAX_CONNS 62            /* VM ports; the switch keeps 2 for its own */
 #define HELLO_TIMEOUT_NS (5ull * 1000000000ull)
@@ -57,6 +60,7 @@ struct hub {
     unsigned nconns;
     uint64_t idle_timer;
     struct net_port *nat, *dhcp, *host;
+    struct net_port *uplinks[HUB_MAX_UPLINKS];
     struct net_pcap *pcap;
     char natpf_names[HUB_MAX_NATPF * 4][64];
     unsigned nnatpf;
@@ -490,6 +494,38 @@ static int setup_bridged(struct hub *h, char *err, size_t errlen)
     return plug(h, h->host, err, errlen);
 }
 
+static int setup_uplinks(struct hub *h, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < h->cfg->nuplinks; i++) {
+        const struct hub_uplink *u = &h->cfg->uplinks[i];
+        struct net_port *p = NULL;
+        switch (u->kind) {
+        case HUB_UPLINK_STREAM_LISTEN:
+        case HUB_UPLINK_STREAM_CONNECT:
+            p = net_stream_new(h->loop, u->kind == HUB_UPLINK_STREAM_LISTEN, u->addr, err, errlen);
+            break;
+        case HUB_UPLINK_DGRAM:
+            p = net_dgram_new(h->loop, u->local, u->addr, err, errlen);
+            break;
+        case HUB_UPLINK_VXLAN: {
+            struct net_vxlan_config vc = { .vni = u->vni, .remote = u->addr, .port = (uint16_t)u->port,
+                                           .local = u->local };
+            p = net_vxlan_new(h->loop, &vc, err, errlen);
+            break;
+        }
+        }
+        if (!p)
+            return -1;
+        h->uplinks[i] = p;
+        net_vlan_trunk(&p->vlan, 1);
+        for (uint16_t v = 1; v <= NET_VID_MAX; v++)
+            net_vlan_allow(&p->vlan, v);
+        if (plug(h, p, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- process ---- */
 
 static void on_signal(void *opaque, int fd, uint32_t events)
@@ -539,6 +575,8 @@ static void hub_cleanup(struct hub *h)
     net_port_free(h->nat);
     net_port_free(h->dhcp);
     net_port_free(h->host);
+    for (unsigned i = 0; i < HUB_MAX_UPLINKS; i++)
+        net_port_free(h->uplinks[i]);
     if (h->sw)
         net_switch_free(h->sw);
     if (h->pcap)
@@ -615,7 +653,7 @@ int hub_run(const struct hub_config *cfg)
     case HUB_HOSTONLY: r = setup_hostonly(h, err, sizeof(err)); break;
     case HUB_BRIDGED: r = setup_bridged(h, err, sizeof(err)); break;
     }
-    if (r < 0)
+    if (r < 0 || setup_uplinks(h, err, sizeof(err)) < 0)
         goto fail;
     if (listen_socket(h, err, sizeof(err)) < 0 ||
         evloop_add_fd(h->loop, h->listen_fd, EPOLLIN, on_accept, h) < 0)

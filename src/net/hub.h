@@ -16,6 +16,19 @@
 #include "net/hub_proto.h"
 
 #define HUB_MAX_NATPF 32
+#define HUB_MAX_UPLINKS 8
+
+/* A port that links this switch to one elsewhere: another hypervisor's VM
+ * or switch (QEMU's stream/dgram formats) or a switch on another host
+ * (VXLAN). Uplinks are trunks: every VLAN crosses them, tagged. */
+enum hub_uplink_kind { HUB_UPLINK_STREAM_LISTEN, HUB_UPLINK_STREAM_CONNECT, HUB_UPLINK_DGRAM, HUB_UPLINK_VXLAN };
+struct hub_uplink {
+    enum hub_uplink_kind kind;
+    const char *addr;           /* listen/connect address, dgram/vxlan remote */
+    const char *local;          /* dgram/vxlan local address, or NULL */
+    unsigned vni;
+    unsigned port;              /* vxlan UDP port; 0 = 4789 */
+};
 
 struct hub_config {
     enum hub_kind kind;
@@ -30,6 +43,8 @@ struct hub_config {
     bool no_dhcp;
     const char *natpf[HUB_MAX_NATPF];
     unsigned nnatpf;
+    struct hub_uplink uplinks[HUB_MAX_UPLINKS];
+    unsigned nuplinks;
 };
 
 /* Run the switch until SIGTERM/SIGINT (or, on demand, until it is empty).
