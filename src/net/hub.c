@@ -627,12 +627,22 @@ int hub_run(const struct hub_config *cfg)
         goto fail;
     }
     if (flock(h->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        /* Another switch for this network runs or is starting. */
+        /* Another switch for this network runs or is starting: for a VM
+         * that is as good as ours; a user who started it by hand is told. */
+        bool started_by_vm = c.ready_fd >= 0;
         report_ready(&c, "busy");
+        if (!started_by_vm)
+            verror("%s '%s' already has a running switch (%s)", hub_kind_name(c.kind), c.name, h->sock_path);
         hub_cleanup(h);
         free(h);
-        return 0;
+        return started_by_vm ? 0 : 1;
     }
+    /* The log (our stderr when a VM started us) is appended to by every
+     * switch of this network: keep it from growing without bound. */
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (1 << 20) &&
+        ftruncate(STDERR_FILENO, 0) == 0)
+        vinfo("log truncated at 1 MiB");
     h->loop = evloop_new();
     struct net_switch_config sc = { .name = c.name };
     h->sw = h->loop ? net_switch_new(&sc) : NULL;

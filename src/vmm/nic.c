@@ -208,11 +208,15 @@ struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned in
     }
     if (n->backend)
         net_port_wire(&n->port, n->backend);
+    /* On a named network the guest gets the network's MTU. */
+    uint16_t mtu = cfg->mtu;
+    if (!mtu && n->backend && cfg->mode != NIC_GENERIC && cfg->mode != NIC_NAT)
+        mtu = (uint16_t)net_client_mtu(n->backend);
 
     char devname[64];
     snprintf(devname, sizeof(devname), "virtio-net nic%u", index + 1);
     struct virtio_net_opts o = {
-        .mtu = cfg->mtu, .link_up = !cfg->link_down && backend_up(n), .name = devname, .tx = nic_guest_tx, .opaque = n,
+        .mtu = mtu, .link_up = !cfg->link_down && backend_up(n), .name = devname, .tx = nic_guest_tx, .opaque = n,
     };
     memcpy(o.mac, mac, 6);
     n->dev = virtio_net_new(&o);
