@@ -43,6 +43,9 @@ struct client {
     uint64_t retry_timer;
     pid_t spawned;               /* a switch starter to reap, or 0 */
     bool outage_logged;
+    bool on_demand;              /* the switch said a VM may start a new one */
+    uint64_t welcome_timer;      /* reconnecting: the answer is overdue */
+    uint64_t retry_ns;           /* grows while the switch refuses us */
     uint8_t buf[HUB_MSG_MAX];
 };
 
@@ -119,6 +122,7 @@ static int parse_welcome(struct client *c, const uint8_t *b, ssize_t n, char *er
         return -1;
     }
     c->mtu = w.mtu;
+    c->on_demand = w.flags & HUB_WELCOME_ON_DEMAND;
     return 0;
 }
 
@@ -204,6 +208,10 @@ static void schedule_retry(struct client *c);
 
 static void disconnect(struct client *c, const char *why)
 {
+    if (c->welcome_timer) {
+        evloop_cancel_timer(c->loop, c->welcome_timer);
+        c->welcome_timer = 0;
+    }
     if (c->fd >= 0) {
         evloop_del_fd(c->loop, c->fd);
         close(c->fd);
@@ -262,10 +270,16 @@ static void on_readable(void *opaque, int fd, uint32_t events)
         if (c->awaiting_welcome) {
             char err[256];
             if (parse_welcome(c, c->buf, n, err, sizeof(err)) < 0) {
+                /* Refused (full, or our port forwards clash): ask again,
+                 * but less and less often. */
+                c->retry_ns = c->retry_ns < 30 * RETRY_NS ? c->retry_ns * 2 : c->retry_ns;
                 disconnect(c, err);
                 return;
             }
+            c->retry_ns = RETRY_NS;
             c->awaiting_welcome = false;
+            evloop_cancel_timer(c->loop, c->welcome_timer);
+            c->welcome_timer = 0;
             c->outage_logged = false;
             vinfo("%s: back on %s '%s'", c->port.name, hub_kind_name(c->o.kind), c->network);
             set_up(c, true);
@@ -273,6 +287,13 @@ static void on_readable(void *opaque, int fd, uint32_t events)
         }
         handle_frame(c, n);
     }
+}
+
+static void welcome_overdue(void *opaque)
+{
+    struct client *c = opaque;
+    c->welcome_timer = 0;
+    disconnect(c, "the switch did not answer");
 }
 
 static void try_reconnect(void *opaque)
@@ -285,7 +306,10 @@ static void try_reconnect(void *opaque)
         return;
     int fd = connect_socket(c->path);
     if (fd < 0) {
-        if ((errno == ENOENT || errno == ECONNREFUSED) && c->o.switch_exe && !c->spawned)
+        /* A network that was started on demand is started again on
+         * demand; one that somebody runs with its own settings is waited
+         * for, not replaced by one with defaults. */
+        if ((errno == ENOENT || errno == ECONNREFUSED) && c->o.switch_exe && c->on_demand && !c->spawned)
             spawn_switch(c, NULL, 0);
         schedule_retry(c);
         return;
@@ -297,12 +321,13 @@ static void try_reconnect(void *opaque)
     }
     c->fd = fd;
     c->awaiting_welcome = true;
+    c->welcome_timer = evloop_add_timer(c->loop, (uint64_t)WELCOME_TIMEOUT_MS * 1000000ull, welcome_overdue, c);
 }
 
 static void schedule_retry(struct client *c)
 {
     if (!c->retry_timer)
-        c->retry_timer = evloop_add_timer(c->loop, RETRY_NS, try_reconnect, c);
+        c->retry_timer = evloop_add_timer(c->loop, c->retry_ns, try_reconnect, c);
 }
 
 static void client_transmit(struct net_port *p, const struct net_pkt *pkt, uint16_t tag_vid)
@@ -334,6 +359,8 @@ static void client_free(struct net_port *p)
     struct client *c = (struct client *)p;
     if (c->retry_timer)
         evloop_cancel_timer(c->loop, c->retry_timer);
+    if (c->welcome_timer)
+        evloop_cancel_timer(c->loop, c->welcome_timer);
     if (c->fd >= 0) {
         evloop_del_fd(c->loop, c->fd);
         close(c->fd);
@@ -403,6 +430,7 @@ struct net_port *net_client_new(struct evloop *l, const struct net_client_opts *
     c->loop = l;
     c->o = *o;
     c->fd = -1;
+    c->retry_ns = RETRY_NS;
     snprintf(c->network, sizeof(c->network), "%s", o->network);
     snprintf(c->client_name, sizeof(c->client_name), "%s", o->client_name ? o->client_name : "");
     if (o->switch_exe)

@@ -5,8 +5,10 @@
  * `vireo switch` program, detached into its own session, so it outlives
  * the VM) and waits for it to say it is ready or why it is not. If the
  * switch goes away later, the adapter's link goes down and the client
- * tries again every second, starting a new switch if needed; when it is
- * back the link comes up again: a switch can restart under running VMs.
+ * tries again every second (starting a new switch if the old one was
+ * started on demand; a switch somebody runs with settings of their own is
+ * waited for); when it is back the link comes up again: a switch can
+ * restart under running VMs.
  *
  * Frames leave with MSG_DONTWAIT: a switch that does not keep up costs
  * dropped frames (stats.tx_dropped), never a blocked I/O thread. */

@@ -62,8 +62,9 @@ struct hub {
     struct net_port *nat, *dhcp, *host;
     struct net_port *uplinks[HUB_MAX_UPLINKS];
     struct net_pcap *pcap;
-    char natpf_names[HUB_MAX_NATPF * 4][64];
+    struct net_natpf natpf[HUB_MAX_NATPF * 4];
     unsigned nnatpf;
+    unsigned nplugged;          /* VMs in the switch (on demand: 0 = stop soon) */
     unsigned mtu;
     uint8_t rx[HUB_MSG_MAX + NATPF_TEXT_MAX];
 };
@@ -86,7 +87,7 @@ static void idle_exit(void *opaque)
 {
     struct hub *h = opaque;
     h->idle_timer = 0;
-    if (!h->nconns) {
+    if (!h->nplugged) {
         vinfo("%s '%s': no VMs left, stopping", hub_kind_name(h->cfg->kind), h->cfg->name);
         evloop_stop(h->loop);
     }
@@ -97,8 +98,10 @@ static void conn_close(struct conn *c, const char *why)
     struct hub *h = c->hub;
     if (why)
         vinfo("%s: %s", c->port.name, why);
-    if (c->plugged)
+    if (c->plugged) {
         net_switch_detach(h->sw, &c->port);
+        h->nplugged--;
+    }
     if (c->hello_timer)
         evloop_cancel_timer(h->loop, c->hello_timer);
     evloop_del_fd(h->loop, c->fd);
@@ -110,7 +113,7 @@ static void conn_close(struct conn *c, const char *why)
         }
     h->nconns--;
     free(c);
-    if (h->cfg->on_demand && !h->nconns && !h->idle_timer)
+    if (h->cfg->on_demand && !h->nplugged && !h->idle_timer)
         h->idle_timer = evloop_add_timer(h->loop, IDLE_EXIT_NS, idle_exit, h);
 }
 
@@ -135,9 +138,10 @@ static void conn_transmit(struct net_port *p, const struct net_pkt *pkt, uint16_
 
 static const struct net_port_ops conn_ops = { .transmit = conn_transmit };
 
-static int send_welcome(int fd, int status, unsigned mtu, const char *msg)
+static int send_welcome(struct hub *h, int fd, int status, const char *msg)
 {
-    struct hub_welcome w = { .version = HUB_VERSION, .status = status, .mtu = (uint16_t)mtu };
+    struct hub_welcome w = { .version = HUB_VERSION, .status = status, .mtu = (uint16_t)h->mtu,
+                             .flags = h->cfg->on_demand ? HUB_WELCOME_ON_DEMAND : 0 };
     memcpy(w.magic, HUB_MAGIC, 8);
     snprintf(w.message, sizeof(w.message), "%s", msg ? msg : "");
     return send(fd, &w, sizeof(w), MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(w) ? 0 : -1;
@@ -163,18 +167,31 @@ static int apply_natpf(struct hub *h, char *text, char *err, size_t errlen)
             snprintf(err, errlen, "port forward '%s': a natnetwork rule needs the guest's address", pf.name);
             return -1;
         }
+        /* Rules belong to the network and live as long as it does (as in
+         * VirtualBox). A VM bringing a rule that is already there is fine;
+         * one with the same name and other content is refused. */
         bool known = false;
-        for (unsigned i = 0; i < h->nnatpf; i++)
-            known |= !strcmp(h->natpf_names[i], pf.name);
+        for (unsigned i = 0; i < h->nnatpf && !known; i++) {
+            const struct net_natpf *o = &h->natpf[i];
+            if (strcmp(o->name, pf.name))
+                continue;
+            if (o->udp != pf.udp || o->host_addr.s_addr != pf.host_addr.s_addr || o->host_port != pf.host_port ||
+                o->guest_addr.s_addr != pf.guest_addr.s_addr || o->guest_port != pf.guest_port) {
+                snprintf(err, errlen, "port forward '%s': this network already has a rule of that name with "
+                         "other addresses or ports", pf.name);
+                return -1;
+            }
+            known = true;
+        }
         if (known)
             continue;
-        if (h->nnatpf >= sizeof(h->natpf_names) / sizeof(h->natpf_names[0])) {
+        if (h->nnatpf >= sizeof(h->natpf) / sizeof(h->natpf[0])) {
             snprintf(err, errlen, "port forward '%s': too many rules on this network", pf.name);
             return -1;
         }
         if (net_nat_add_forward(h->nat, &pf, err, errlen) < 0)
             return -1;
-        snprintf(h->natpf_names[h->nnatpf++], sizeof(h->natpf_names[0]), "%s", pf.name);
+        h->natpf[h->nnatpf++] = pf;
         vinfo("%s '%s': port forward %s", hub_kind_name(h->cfg->kind), h->cfg->name, line);
     }
     return 0;
@@ -191,7 +208,7 @@ static void conn_hello(struct conn *c, ssize_t n)
     }
     memcpy(&hello, h->rx, sizeof(hello));
     if (memcmp(hello.magic, HUB_MAGIC, 8) || hello.version != HUB_VERSION) {
-        send_welcome(c->fd, EPROTO, 0, "protocol version mismatch between this VM and the switch");
+        send_welcome(h, c->fd, EPROTO, "protocol version mismatch between this VM and the switch");
         conn_close(c, "wrong protocol version; closed");
         return;
     }
@@ -203,7 +220,7 @@ static void conn_hello(struct conn *c, ssize_t n)
     memcpy(c->mac, hello.mac, 6);
     c->port.offloads = hello.flags & HUB_HELLO_OFFLOADS;
     if (hello.vlan > NET_VID_MAX) {
-        send_welcome(c->fd, EINVAL, 0, "VLAN id out of range 1-4094");
+        send_welcome(h, c->fd, EINVAL, "VLAN id out of range 1-4094");
         conn_close(c, "bad VLAN; closed");
         return;
     }
@@ -212,27 +229,32 @@ static void conn_hello(struct conn *c, ssize_t n)
     if (extra) {
         char text[NATPF_TEXT_MAX + 1];
         if (extra > NATPF_TEXT_MAX) {
-            send_welcome(c->fd, E2BIG, 0, "too many port forwarding rules");
+            send_welcome(h, c->fd, E2BIG, "too many port forwarding rules");
             conn_close(c, "oversized hello; closed");
             return;
         }
         memcpy(text, h->rx + sizeof(hello), extra);
         text[extra] = 0;
         if (apply_natpf(h, text, err, sizeof(err)) < 0) {
-            send_welcome(c->fd, EINVAL, 0, err);
+            send_welcome(h, c->fd, EINVAL, err);
             conn_close(c, "port forward refused; closed");
             return;
         }
     }
     if (net_switch_attach(h->sw, &c->port) < 0) {
-        send_welcome(c->fd, ENOSPC, 0, "the network has no free port");
+        send_welcome(h, c->fd, ENOSPC, "the network has no free port");
         conn_close(c, "switch full; closed");
         return;
     }
     c->plugged = true;
+    h->nplugged++;
+    if (h->idle_timer) {
+        evloop_cancel_timer(h->loop, h->idle_timer);
+        h->idle_timer = 0;
+    }
     evloop_cancel_timer(h->loop, c->hello_timer);
     c->hello_timer = 0;
-    if (send_welcome(c->fd, 0, h->mtu, NULL) < 0) {
+    if (send_welcome(h, c->fd, 0, NULL) < 0) {
         conn_close(c, "cannot answer; closed");
         return;
     }
@@ -314,7 +336,7 @@ static void on_accept(void *opaque, int fd, uint32_t events)
         if (cfd < 0)
             return;
         if (h->nconns >= MAX_CONNS) {
-            send_welcome(cfd, ENOSPC, 0, "the network has no free port");
+            send_welcome(h, cfd, ENOSPC, "the network has no free port");
             close(cfd);
             continue;
         }
@@ -342,10 +364,6 @@ static void on_accept(void *opaque, int fd, uint32_t events)
         c->next = h->conns;
         h->conns = c;
         h->nconns++;
-        if (h->idle_timer) {
-            evloop_cancel_timer(h->loop, h->idle_timer);
-            h->idle_timer = 0;
-        }
     }
 }
 
@@ -400,12 +418,14 @@ static int setup_natnetwork(struct hub *h, char *err, size_t errlen)
     if (parse_cidr(h->cfg->cidr ? h->cfg->cidr : "10.0.2.0/24", &net, &prefix, err, errlen) < 0)
         return -1;
     uint32_t mask = prefix ? 0xffffffffu << (32 - prefix) : 0, n = ntohl(net.s_addr) & mask;
-    /* VirtualBox's layout: gateway .1, DHCP server .3, leases from .4. */
+    /* VirtualBox's layout: gateway .1, DHCP server .3, leases from .4.
+     * libslirp only forwards port 53 at its DNS address, so that cannot be
+     * the gateway (which must reach every host port): DNS is .2. */
     struct net_nat_config nc = { .mtu = h->mtu, .name = "nat gateway" };
     nc.network.s_addr = htonl(n);
     nc.netmask.s_addr = htonl(mask);
     nc.gateway.s_addr = htonl(n | 1);
-    nc.dns.s_addr = htonl(n | 1);
+    nc.dns.s_addr = htonl(n | 2);
     h->nat = net_nat_new(h->loop, &nc, err, errlen);
     if (!h->nat || plug(h, h->nat, err, errlen) < 0)
         return -1;
@@ -418,7 +438,7 @@ static int setup_natnetwork(struct hub *h, char *err, size_t errlen)
     if (h->cfg->no_dhcp)
         return 0;
     struct net_dhcpd_config dc = {
-        .server_ip = n | 3, .netmask = mask, .router = n | 1, .dns = n | 1,
+        .server_ip = n | 3, .netmask = mask, .router = n | 1, .dns = n | 2,
         .pool_first = n | 4, .pool_last = (n | ~mask) - 1,
     };
     hub_mac(h->cfg->name, 3, dc.server_mac);

@@ -21,6 +21,9 @@
 
 #define HUB_MSG_FRAME 1
 
+/* hub_welcome.flags */
+#define HUB_WELCOME_ON_DEMAND 1u /* a VM may start a new switch if this one goes */
+
 /* hub_hello.flags */
 #define HUB_HELLO_OFFLOADS 1u   /* the client sends and takes offload metadata */
 
@@ -38,7 +41,7 @@ struct hub_welcome {
     uint32_t version;
     int32_t status;             /* 0 = plugged in; else an errno value */
     uint16_t mtu;               /* the network's MTU */
-    uint16_t reserved;
+    uint16_t flags;             /* HUB_WELCOME_* */
     char message[128];          /* why not, NUL-terminated */
 };
 

@@ -130,6 +130,13 @@ static int deliver(struct vnet *n, const struct virtio_net_hdr *h, const struct 
     size_t off = 0;
     uint16_t used = 0;
     while (off < need) {
+        /* A driver never has more buffers out than the ring holds: a
+         * frame that needs more can never be delivered (and a racing
+         * driver must not walk us past our arrays). */
+        if (used == vq->num) {
+            virtq_unpop(vq, used);
+            return -1;
+        }
         struct virtq_elem *e = used ? &n->cur : &n->first;
         int r = virtq_pop(vq, e);
         if (r <= 0) {
@@ -226,40 +233,47 @@ bool virtio_net_receive(struct virtio_dev *d, const struct virtio_net_hdr *h, co
         return false;
     for (int i = 0; i < niov; i++)
         len += iov[i].iov_len;
-    struct virtq *vq = &d->vq[VIRTIO_NET_RX];
-    if (!atomic_load(&n->link_up) || len > VIRTIO_NET_FRAME_MAX || !d->vq || !virtq_live(vq)) {
+    /* Above the MTU the driver was promised, only as a GSO frame. */
+    bool too_big = len > VIRTIO_NET_FRAME_MAX ||
+                   ((h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_NONE &&
+                    len > (size_t)n->opts.mtu + 14 + 4);
+    if (!atomic_load(&n->link_up) || too_big || !d->vq) {
         stat_add(&n->rx_dropped, 1);
         return false;
     }
     /* Inside our own transmit handler (a backend answering at once, like
-     * slirp's ARP replies) the work lock is already ours: queue the frame,
-     * the handler delivers it before it returns. Behind waiting frames it
-     * queues too, so frames keep their order. */
-    if (n->in_tx || n->bl_count) {
-        if (!backlog_add(n, h, iov, niov, len)) {
-            stat_add(&n->rx_dropped, 1);
-            return false;
-        }
-        if (!n->in_tx) {
-            virtio_dev_lock(d);
+     * slirp's ARP replies) the work lock is already ours; otherwise take
+     * it: a reset on a vCPU thread clears the backlog under it. */
+    bool take_lock = !n->in_tx;
+    if (take_lock)
+        virtio_dev_lock(d);
+    struct virtq *vq = &d->vq[VIRTIO_NET_RX];
+    bool ok = false;
+    if (!virtq_live(vq)) {
+        ok = false;
+    } else if (n->in_tx || n->bl_count) {
+        /* Behind waiting frames it waits too, so frames keep their order;
+         * inside transmit, the handler delivers the backlog before it
+         * returns. */
+        ok = backlog_add(n, h, iov, niov, len);
+        if (ok && !n->in_tx)
             backlog_flush(n);
-            virtio_dev_unlock(d);
+    } else {
+        int r = deliver(n, h, iov, niov, len);
+        if (r > 0) {
+            stat_add(&n->rx_frames, 1);
+            stat_add(&n->rx_bytes, len);
+            virtq_notify(vq);
+            ok = true;
+        } else if (r == 0) {
+            ok = backlog_add(n, h, iov, niov, len);
         }
-        return true;
     }
-    virtio_dev_lock(d);
-    int r = deliver(n, h, iov, niov, len);
-    if (r > 0) {
-        stat_add(&n->rx_frames, 1);
-        stat_add(&n->rx_bytes, len);
-        virtq_notify(vq);
-    }
-    virtio_dev_unlock(d);
-    if (r == 0 && backlog_add(n, h, iov, niov, len))
-        return true;
-    if (r <= 0)
+    if (take_lock)
+        virtio_dev_unlock(d);
+    if (!ok)
         stat_add(&n->rx_dropped, 1);
-    return r > 0;
+    return ok;
 }
 
 bool virtio_net_accepts(struct virtio_dev *d, const struct virtio_net_hdr *h)

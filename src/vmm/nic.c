@@ -130,7 +130,7 @@ static struct net_port *make_client(struct evloop *io, struct nic *n, const uint
         [NIC_NATNETWORK] = HUB_NATNETWORK, [NIC_BRIDGED] = HUB_BRIDGED,
         [NIC_INTNET] = HUB_INTNET, [NIC_HOSTONLY] = HUB_HOSTONLY,
     };
-    char who[64], natpf[NIC_MAX_NATPF * 96] = "";
+    char who[64], natpf[NIC_MAX_NATPF * 128] = "";
     snprintf(who, sizeof(who), "nic%u pid %d", n->index + 1, (int)getpid());
     for (unsigned i = 0; i < n->cfg.nnatpf; i++) {
         const struct net_natpf *pf = &n->cfg.natpf[i];
