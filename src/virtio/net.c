@@ -314,6 +314,8 @@ static const char *check_tx_hdr(struct vnet *n, const struct virtio_net_hdr *h, 
     }
     switch (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
     case VIRTIO_NET_HDR_GSO_NONE:
+        if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN)
+            return "ECN flag without segmentation";
         return NULL;
     case VIRTIO_NET_HDR_GSO_TCPV4:
         if (!virtio_dev_has(d, VIRTIO_NET_F_HOST_TSO4))
