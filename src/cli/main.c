@@ -12,6 +12,8 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  run          run one VM in the foreground (serial console on this terminal)\n"
+            "  vm           create, start, stop, inspect and change managed VMs (vireod)\n"
+            "  net          define networks that stay up (vireod)\n"
             "  switch       run the switch of a named network in the foreground\n"
             "  guest build  build the default guest (kernel, initramfs, root disk) from Debian packages\n"
             "  version      print the version\n"
@@ -31,6 +33,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "vm"))
+        return cmd_vm(argc - 1, argv + 1);
+    if (!strcmp(cmd, "net"))
+        return cmd_net(argc - 1, argv + 1);
     if (!strcmp(cmd, "switch"))
         return cmd_switch(argc - 1, argv + 1);
     if (!strcmp(cmd, "guest"))

@@ -10,6 +10,7 @@
 #include "base/parse.h"
 #include "cli/commands.h"
 #include "riscv/csr.h"
+#include "vmm/vcpu_sched.h"
 #include "vmm/vm.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0"
@@ -49,6 +50,14 @@ static void run_usage(FILE *f)
             "  --no-nic               no network adapter at all\n"
             "  --dump-dtb FILE        write the generated device tree to FILE and exit\n"
             "  --stats                print execution statistics when the VM stops\n"
+            "  --name NAME            the VM's name (messages, status; default MAC seed without a disk)\n"
+            "  --control PATH         serve the control protocol (JSON lines) on this UNIX socket\n"
+            "  --state-file PATH      keep the VM process's state (running/stopped) in this file\n"
+            "  --console-socket PATH  no terminal: console clients attach here (vireo vm console)\n"
+            "  --console-log FILE     keep the console's output in FILE (1 MiB, then FILE.1)\n"
+            "  --cpu-cap PCT          each vCPU thread uses at most PCT%% of a host CPU (1-100)\n"
+            "  --cpu-affinity LIST    run vCPU threads only on these host CPUs (0,1 or 0-3); every\n"
+            "                         vCPU thread gets the whole list\n"
             "  -v, --verbose          more messages\n"
             "  -h, --help             this help\n");
 }
@@ -64,7 +73,8 @@ static int bad(const char *fmt, const char *arg)
 int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
-           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NIC, O_NATPF, O_NONIC };
+           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NIC, O_NATPF, O_NONIC,
+           O_NAME = 400, O_CONTROL, O_STATEFILE, O_CPUCAP, O_CPUAFF, O_CONSOCK, O_CONLOG };
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, O_KERNEL },
         { "initrd", required_argument, NULL, O_INITRD },
@@ -82,6 +92,13 @@ int cmd_run(int argc, char **argv)
         { "nic", required_argument, NULL, O_NIC },
         { "natpf", required_argument, NULL, O_NATPF },
         { "no-nic", no_argument, NULL, O_NONIC },
+        { "name", required_argument, NULL, O_NAME },
+        { "control", required_argument, NULL, O_CONTROL },
+        { "state-file", required_argument, NULL, O_STATEFILE },
+        { "console-socket", required_argument, NULL, O_CONSOCK },
+        { "console-log", required_argument, NULL, O_CONLOG },
+        { "cpu-cap", required_argument, NULL, O_CPUCAP },
+        { "cpu-affinity", required_argument, NULL, O_CPUAFF },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -179,6 +196,52 @@ int cmd_run(int argc, char **argv)
                 return bad("%s", err);
             break;
         case O_NONIC: no_nic = true; break;
+        case O_NAME:
+            if (!*optarg || strlen(optarg) > 48 || optarg[0] == '.' || optarg[0] == '-' ||
+                strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(optarg))
+                return bad("--name '%s': expected 1-48 of A-Z a-z 0-9 . _ -, not starting with . or -", optarg);
+            cfg.name = optarg;
+            break;
+        case O_CONTROL:
+            if (!*optarg || strlen(optarg) > 107)
+                return bad("--control '%s': expected a socket path of 1-107 bytes", optarg);
+            cfg.control_path = optarg;
+            break;
+        case O_CONSOCK:
+            if (!*optarg || strlen(optarg) > 107)
+                return bad("--console-socket '%s': expected a socket path of 1-107 bytes", optarg);
+            cfg.console_socket = optarg;
+            break;
+        case O_CONLOG:
+            if (!*optarg)
+                return bad("--console-log '%s': expected a file name", optarg);
+            cfg.console_log = optarg;
+            break;
+        case O_STATEFILE:
+            if (!*optarg)
+                return bad("--state-file '%s': expected a file name", optarg);
+            cfg.state_file = optarg;
+            break;
+        case O_CPUCAP:
+            if (!vparse_uint(optarg, 1, 100, &v))
+                return bad("--cpu-cap '%s': expected a percentage of a host CPU from 1 to 100", optarg);
+            cfg.cpu_cap = (unsigned)v;
+            break;
+        case O_CPUAFF:
+            if (vsched_parse_cpulist(optarg, vsched_host_cpus(), &cfg.affinity, err, sizeof(err)) < 0)
+                return bad("--cpu-affinity: %s", err);
+            {
+                cpu_set_t allowed;
+                if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+                    for (int c = 0; c < CPU_SETSIZE; c++)
+                        if (CPU_ISSET(c, &cfg.affinity) && !CPU_ISSET(c, &allowed)) {
+                            fprintf(stderr, "vireo run: --cpu-affinity '%s': CPU %d is offline or not "
+                                    "available to this process\n", optarg, c);
+                            return 2;
+                        }
+            }
+            cfg.has_affinity = true;
+            break;
         case 'v': vlog_set_level(vlog_get_level() + 1); break;
         case 'h': run_usage(stdout); return 0;
         case ':':
@@ -199,6 +262,8 @@ int cmd_run(int argc, char **argv)
     static char seed[4200];
     if (cfg.ndisks && realpath(cfg.disks[0].path, seed))
         cfg.mac_seed = seed;
+    else if (cfg.name)
+        cfg.mac_seed = cfg.name;
 
     long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (host_cpus > 0 && cfg.ncpus > (unsigned long)host_cpus) {

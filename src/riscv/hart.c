@@ -128,6 +128,45 @@ void rv_sys_stop(struct rv_sys *sys, int exit_code)
             rv_hart_kick(sys->harts[i], RV_EV_EXIT);
 }
 
+void rv_sys_pause(struct rv_sys *sys, bool pause)
+{
+    atomic_store(&sys->paused, pause);
+    for (unsigned i = 0; i < sys->nharts; i++)
+        if (sys->harts[i])
+            rv_hart_kick(sys->harts[i], pause ? RV_EV_EXIT : 0);
+}
+
+/* Paused: sleep until resumed or stopped. The hart counts as not running
+ * (like WFI), so a remote fence does not wait for it; it services pending
+ * flush requests at its next block. */
+static void pause_sleep(struct rv_hart *h)
+{
+    struct rv_sys *sys = h->sys;
+    atomic_store(&h->run_state, RV_HART_WFI);
+    for (;;) {
+        uint32_t seq = atomic_load(&h->wake_seq);
+        if (atomic_load(&sys->stop) || !atomic_load(&sys->paused))
+            break;
+        vfutex_wait((uint32_t *)&h->wake_seq, seq, 0);
+    }
+    atomic_store(&h->run_state, RV_HART_RUNNING);
+}
+
+void rv_hart_throttle_sleep(struct rv_hart *h, uint64_t ns)
+{
+    struct rv_sys *sys = h->sys;
+    uint64_t end = vclock_ns() + ns;
+    atomic_store(&h->run_state, RV_HART_WFI);
+    for (;;) {
+        uint32_t seq = atomic_load(&h->wake_seq);
+        uint64_t now = vclock_ns();
+        if (now >= end || atomic_load(&sys->stop) || atomic_load(&sys->paused))
+            break;
+        vfutex_wait((uint32_t *)&h->wake_seq, seq, end - now);
+    }
+    atomic_store(&h->run_state, RV_HART_RUNNING);
+}
+
 static void service_own_flush(struct rv_hart *self)
 {
     if (atomic_load(&self->events) & RV_EV_TLB_FLUSH) {
@@ -220,9 +259,9 @@ static bool park_stopped(struct rv_hart *h)
     struct rv_sys *sys = h->sys;
     for (;;) {
         uint32_t seq = atomic_load(&h->wake_seq);
-        if (atomic_load(&sys->stop) || (atomic_load(&h->events) & RV_EV_EXIT))
+        if (atomic_load(&sys->stop))
             return false;
-        if (atomic_load(&h->run_state) == RV_HART_START_PENDING)
+        if (atomic_load(&h->run_state) == RV_HART_START_PENDING && !atomic_load(&sys->paused))
             break;
         vfutex_wait((uint32_t *)&h->wake_seq, seq, 0);
     }
@@ -248,7 +287,12 @@ void rv_hart_run(struct rv_hart *h)
 {
     struct rv_sys *sys = h->sys;
     for (;;) {
-        if (atomic_load(&sys->stop) || (atomic_load(&h->events) & RV_EV_EXIT))
+        if (atomic_load(&sys->stop))
+            return;
+        /* EXIT without stop only brought the hart back here. */
+        if (atomic_load(&h->events) & RV_EV_EXIT)
+            atomic_fetch_and(&h->events, ~RV_EV_EXIT);
+        if (atomic_load(&sys->stop))
             return;
         uint32_t state = atomic_load(&h->run_state);
         if (state == RV_HART_STOPPED || state == RV_HART_START_PENDING || state == RV_HART_START_CLAIMED) {
@@ -261,10 +305,17 @@ void rv_hart_run(struct rv_hart *h)
             atomic_store(&h->run_state, RV_HART_STOPPED);
             continue;
         }
-        enum rv_exec_result r = rv_exec(h, UINT64_MAX);
+        if (atomic_load(&sys->paused)) {
+            pause_sleep(h);
+            continue;
+        }
+        uint64_t budget = atomic_load_explicit(&h->budget_blocks, memory_order_relaxed);
+        enum rv_exec_result r = rv_exec(h, budget ? budget : UINT64_MAX);
         atomic_store_explicit(&h->stat_instret, h->instret, memory_order_relaxed);
         if (r == RV_EXEC_WFI)
             rv_hart_wait_for_interrupt(h);
+        else if (r == RV_EXEC_BUDGET && budget && h->budget_hook)
+            h->budget_hook(h, h->budget_opaque);
     }
 }
 

@@ -83,7 +83,9 @@ enum rv_run_state {
  * next block boundary. */
 #define RV_EV_KICK (1u << 0)      /* re-check interrupts and timers now */
 #define RV_EV_TLB_FLUSH (1u << 1) /* remote SFENCE.VMA */
-#define RV_EV_EXIT (1u << 2)      /* leave the run loop */
+#define RV_EV_EXIT (1u << 2)      /* leave rv_exec for the run loop, which then
+                                   * returns if sys->stop is set and otherwise
+                                   * looks at pause/budget requests */
 #define RV_EV_STOP (1u << 3)      /* HSM: stop this hart */
 
 struct rv_sys;
@@ -145,6 +147,13 @@ struct rv_hart {
     struct rv_sys *sys;
     void *vcpu; /* owner (vmm) */
 
+    /* Block budget (vmm: CPU cap). While budget_blocks is non-zero, the run
+     * loop runs at most that many blocks at a time and then calls
+     * budget_hook on the hart's own thread. */
+    _Atomic uint64_t budget_blocks;
+    void (*budget_hook)(struct rv_hart *h, void *opaque);
+    void *budget_opaque;
+
     /* statistics, read by other threads without locking */
     _Atomic uint64_t stat_instret;
     uint64_t stat_blocks_translated, stat_block_lookups, stat_tlb_misses;
@@ -163,6 +172,7 @@ struct rv_sys {
     bool has_sstc;
     unsigned max_satp_mode; /* largest paging mode offered (SATP_MODE_SV39..SV57) */
     _Atomic bool stop; /* all harts leave their run loops */
+    _Atomic bool paused; /* harts sleep at a block boundary (rv_sys_pause) */
     /* Exit status the run loop reports when the machine powers off. */
     _Atomic int exit_code;
 };
@@ -174,8 +184,9 @@ struct rv_hart *rv_hart_new(struct rv_sys *sys, unsigned hartid);
 void rv_hart_free(struct rv_hart *h);
 void rv_hart_reset(struct rv_hart *h, unsigned priv, uint64_t pc);
 
-/* Run guest code on the calling thread until sys->stop is set or the hart
- * is told to exit. Sleeps in WFI and while stopped (HSM). This is the
+/* Run guest code on the calling thread until sys->stop is set. Sleeps in
+ * WFI, while stopped (HSM) and while the machine is paused; with a block
+ * budget set, calls budget_hook every budget_blocks blocks. This is the
  * engine's one entry point. */
 void rv_hart_run(struct rv_hart *h);
 /* Execute at most max_blocks blocks and return (tests, single-stepping).
@@ -194,6 +205,13 @@ void rv_hart_kick(struct rv_hart *h, uint32_t event_bits);
 void rv_hart_remote_sfence(struct rv_hart *self, struct rv_hart *target);
 /* Make every hart leave its run loop (power-off, reset, fatal error). */
 void rv_sys_stop(struct rv_sys *sys, int exit_code);
+/* Pause (true) or resume (false) every hart: a paused hart sleeps on its
+ * futex at the next block boundary until resumed or the machine stops.
+ * Guest time keeps running; pending interrupts stay pending. */
+void rv_sys_pause(struct rv_sys *sys, bool pause);
+/* Sleep up to ns on the hart's own thread (CPU cap), returning early if the
+ * machine stops or is paused. Counts as not running for remote fences. */
+void rv_hart_throttle_sleep(struct rv_hart *h, uint64_t ns);
 /* SBI HSM */
 bool rv_hart_hsm_start(struct rv_hart *h, uint64_t addr, uint64_t arg);
 

@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <libfdt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -19,10 +21,16 @@
 #include "riscv/hart.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/input.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vmm/console.h"
+#include "vmm/console_server.h"
+#include "vmm/control.h"
 #include "vmm/nic.h"
+#include "vmm/state_file.h"
+#include "vmm/vcpu_sched.h"
 
 /* One virtio-mmio slot on the board. */
 struct vio_slot {
@@ -46,6 +54,16 @@ struct vm {
     uint8_t macs[NIC_MAX][6];    /* kept across guest resets */
     bool macs_chosen;
     struct virtio_guest_mem guest_mem; /* devices keep a pointer to it */
+    /* Management: these live across guest resets. */
+    struct vsched *sched;
+    struct control *ctl;
+    struct virtio_dev *nic_devs[NIC_MAX]; /* owned by their transports */
+    /* Pressing the power button (a virtio-input device sets it); NULL: the
+     * VM has none. */
+    void (*power_button)(void *opaque);
+    void *power_button_opaque;
+    struct virtio_dev *pbtn;          /* the power button; owned by its transport */
+    struct console_server *cs;        /* detached console, or NULL: the terminal */
 };
 
 static bool vio_read(void *opaque, struct rv_hart *h, uint64_t off, unsigned size, uint64_t *val)
@@ -106,10 +124,16 @@ static int add_devices(struct vm *vm)
         if (add_virtio(vm, virtio_blk_new(&o), cfg->disks[i].path) < 0)
             return -1;
     }
-    vm->vconsole = virtio_console_new((struct virtio_chardev){ stdio_console_write, vm->console }, 0, 0);
+    struct virtio_chardev out = vm->cs ? (struct virtio_chardev){ console_server_write, vm->cs }
+                                       : (struct virtio_chardev){ stdio_console_write, vm->console };
+    vm->vconsole = virtio_console_new(out, 0, 0);
     if (add_virtio(vm, vm->vconsole, "virtio-console") < 0)
         return -1;
     if (!cfg->no_rng && add_virtio(vm, virtio_rng_new(), "virtio-rng") < 0)
+        return -1;
+    /* Every VM has a power button: `vireo vm stop` presses it. */
+    vm->pbtn = virtio_input_powerbutton_new();
+    if (add_virtio(vm, vm->pbtn, "power button") < 0)
         return -1;
     for (unsigned i = 0; i < cfg->nnics; i++) {
         if (!vm->macs_chosen) {
@@ -128,8 +152,11 @@ static int add_devices(struct vm *vm)
             return -1;
         }
         snprintf(what, sizeof(what), "nic%u", i + 1);
-        if (add_virtio(vm, dev, what) < 0)
+        vm->nic_devs[i] = dev;
+        if (add_virtio(vm, dev, what) < 0) {
+            vm->nic_devs[i] = NULL;
             return -1;
+        }
     }
     vm->macs_chosen = true;
     return 0;
@@ -176,6 +203,8 @@ static void *vcpu_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    struct vm *owner = h->vcpu;
+    vsched_vcpu_thread_start(owner->sched, (unsigned)h->hartid);
     rv_hart_run(h);
     /* The machine stopped (power-off, or a guest that cannot continue):
      * the I/O thread must stop too. */
@@ -190,6 +219,7 @@ static void rtc_tick(void *opaque)
 {
     struct vm *vm = opaque;
     goldfish_rtc_poll(vm->board.rtc);
+    vsched_tick(vm->sched);
     vm->rtc_timer = evloop_add_timer(vm->io, 1000000000ull, rtc_tick, vm);
 }
 
@@ -222,6 +252,178 @@ static void print_stats(struct vm *vm, uint64_t elapsed_ns)
             s > 0 ? (double)total / s / 1e6 : 0.0);
 }
 
+/* ---- the control protocol (docs/management.md) ---- */
+
+static json_t *ok_answer(void)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "ok", json_true());
+    return o;
+}
+
+/* Resident bytes of guest RAM (mincore over the mapping: pages the guest
+ * touched that are in host memory; swapped-out pages do not count). */
+static uint64_t ram_resident(struct vm *vm)
+{
+    uint8_t *ram = vm->board.ram;
+    uint64_t size = vm->board.cfg.ram_size, resident = 0;
+    long pg = sysconf(_SC_PAGESIZE);
+    if (!ram || pg <= 0)
+        return 0;
+    static unsigned char vec[4096];
+    uint64_t chunk = (uint64_t)sizeof(vec) * (uint64_t)pg;
+    for (uint64_t off = 0; off < size; off += chunk) {
+        uint64_t len = size - off < chunk ? size - off : chunk;
+        if (mincore(ram + off, len, vec) < 0)
+            return 0;
+        uint64_t npg = (len + (uint64_t)pg - 1) / (uint64_t)pg;
+        for (uint64_t i = 0; i < npg; i++)
+            resident += vec[i] & 1;
+    }
+    return resident * (uint64_t)pg;
+}
+
+static json_t *op_stats(struct vm *vm)
+{
+    json_t *o = ok_answer();
+    json_t *vcpus = json_array();
+    for (unsigned i = 0; i < vsched_nvcpus(vm->sched); i++) {
+        struct vsched_vcpu_stats st;
+        vsched_vcpu_stats(vm->sched, i, &st);
+        json_t *v = json_object();
+        json_object_set_new(v, "busy_pct", json_real((double)(int)(st.busy_pct * 10 + 0.5) / 10));
+        json_object_set_new(v, "steal_ms", json_integer((json_int_t)st.steal_ms));
+        json_object_set_new(v, "cpu_ms", json_integer((json_int_t)st.cpu_ms));
+        json_object_set_new(v, "instret", json_integer((json_int_t)st.instret));
+        json_object_set_new(v, "tid", json_integer(vsched_vcpu_tid(vm->sched, i)));
+        json_array_append_new(vcpus, v);
+    }
+    json_object_set_new(o, "vcpus", vcpus);
+    json_t *mem = json_object();
+    json_object_set_new(mem, "assigned", json_integer((json_int_t)vm->cfg->ram_size));
+    json_object_set_new(mem, "resident", json_integer((json_int_t)ram_resident(vm)));
+    json_object_set_new(o, "memory", mem);
+    json_t *disks = json_array();
+    for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
+        json_t *d = json_object();
+        json_object_set_new(d, "path", json_string(vm->cfg->disks[i].path));
+        json_object_set_new(d, "readonly", json_boolean(vm->cfg->disks[i].readonly));
+        json_array_append_new(disks, d);
+    }
+    json_object_set_new(o, "disks", disks);
+    json_t *nics = json_array();
+    for (unsigned i = 0; i < NIC_MAX; i++) {
+        if (!vm->nic_devs[i])
+            continue;
+        struct virtio_net_stats ns;
+        virtio_net_get_stats(vm->nic_devs[i], &ns);
+        json_t *n = json_object();
+        char mac[18];
+        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", vm->macs[i][0], vm->macs[i][1],
+                 vm->macs[i][2], vm->macs[i][3], vm->macs[i][4], vm->macs[i][5]);
+        json_object_set_new(n, "mac", json_string(mac));
+        json_object_set_new(n, "tx_frames", json_integer((json_int_t)ns.tx_frames));
+        json_object_set_new(n, "tx_bytes", json_integer((json_int_t)ns.tx_bytes));
+        json_object_set_new(n, "tx_errors", json_integer((json_int_t)ns.tx_errors));
+        json_object_set_new(n, "rx_frames", json_integer((json_int_t)ns.rx_frames));
+        json_object_set_new(n, "rx_bytes", json_integer((json_int_t)ns.rx_bytes));
+        json_object_set_new(n, "rx_dropped", json_integer((json_int_t)ns.rx_dropped));
+        json_array_append_new(nics, n);
+    }
+    json_object_set_new(o, "nics", nics);
+    return o;
+}
+
+static json_t *op_set(struct vm *vm, json_t *req)
+{
+    const char *key;
+    json_t *val;
+    json_t *cap = NULL, *aff = NULL;
+    json_object_foreach(req, key, val) {
+        if (!strcmp(key, "op"))
+            continue;
+        if (!strcmp(key, "cpu_cap"))
+            cap = val;
+        else if (!strcmp(key, "cpu_affinity"))
+            aff = val;
+        else
+            return control_error("set: unknown setting \"%s\" (cpu_cap, cpu_affinity)", key);
+    }
+    if (!cap && !aff)
+        return control_error("set: give cpu_cap and/or cpu_affinity");
+    if (cap && (!json_is_integer(cap) || json_integer_value(cap) < 1 || json_integer_value(cap) > 100))
+        return control_error("set: cpu_cap must be a whole number from 1 to 100");
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (aff) {
+        if (!json_is_array(aff))
+            return control_error("set: cpu_affinity must be a list of host CPU numbers ([] for all)");
+        unsigned host = vsched_host_cpus();
+        size_t i;
+        json_t *c;
+        json_array_foreach(aff, i, c) {
+            if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+                json_integer_value(c) >= (json_int_t)host || json_integer_value(c) >= CPU_SETSIZE)
+                return control_error("set: cpu_affinity: %s is not a CPU of this host (0-%u)",
+                                     json_is_integer(c) ? "an entry" : "a non-number", host - 1);
+            CPU_SET((int)json_integer_value(c), &set);
+        }
+        char err[256];
+        if (vsched_set_affinity(vm->sched, &set, err, sizeof(err)) < 0)
+            return control_error("set: %s", err);
+    }
+    if (cap)
+        vsched_set_cap(vm->sched, (unsigned)json_integer_value(cap));
+    return ok_answer();
+}
+
+static json_t *control_request(void *opaque, const char *op, json_t *req)
+{
+    struct vm *vm = opaque;
+    struct rv_sys *sys = &vm->board.sys;
+    if (!strcmp(op, "status")) {
+        json_t *o = ok_answer();
+        json_object_set_new(o, "state", json_string(atomic_load(&sys->paused) ? "paused" : "running"));
+        json_object_set_new(o, "pid", json_integer(getpid()));
+        json_object_set_new(o, "vcpus", json_integer(sys->nharts));
+        if (vm->cfg->name)
+            json_object_set_new(o, "name", json_string(vm->cfg->name));
+        json_object_set_new(o, "cpu_cap", json_integer(vsched_get_cap(vm->sched)));
+        unsigned cpus[CPU_SETSIZE];
+        unsigned n = vsched_get_affinity(vm->sched, cpus, CPU_SETSIZE);
+        json_t *a = json_array();
+        for (unsigned i = 0; i < n; i++)
+            json_array_append_new(a, json_integer(cpus[i]));
+        json_object_set_new(o, "cpu_affinity", a);
+        return o;
+    }
+    if (!strcmp(op, "pause")) {
+        rv_sys_pause(sys, true);
+        return ok_answer();
+    }
+    if (!strcmp(op, "resume")) {
+        rv_sys_pause(sys, false);
+        return ok_answer();
+    }
+    if (!strcmp(op, "power-button")) {
+        if (!vm->power_button)
+            return control_error("this VM has no power button");
+        vm->power_button(vm->power_button_opaque);
+        return ok_answer();
+    }
+    if (!strcmp(op, "poweroff")) {
+        vinfo("power-off requested on the control socket");
+        rv_sys_stop(sys, 0);
+        evloop_stop(vm->io);
+        return ok_answer();
+    }
+    if (!strcmp(op, "stats"))
+        return op_stats(vm);
+    if (!strcmp(op, "set"))
+        return op_set(vm, req);
+    return control_error("unknown op \"%.64s\" (status, pause, resume, power-button, poweroff, stats, set)", op);
+}
+
 static int run_once(struct vm *vm)
 {
     const struct vm_config *cfg = vm->cfg;
@@ -233,7 +435,9 @@ static int run_once(struct vm *vm)
         verror("cannot create the I/O event loop");
         return 1;
     }
-    vm->console = stdio_console_new(vm->io, cfg->dump_dtb ? -1 : STDIN_FILENO, STDOUT_FILENO);
+    if (vm->cs)
+        console_server_set_loop(vm->cs, vm->io);
+    vm->console = stdio_console_new(vm->io, vm->cs || cfg->dump_dtb ? -1 : STDIN_FILENO, STDOUT_FILENO);
     if (!vm->console) {
         verror("cannot set up the console");
         evloop_free(vm->io);
@@ -243,7 +447,8 @@ static int run_once(struct vm *vm)
         .ncpus = cfg->ncpus, .ram_size = cfg->ram_size,
         .kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->cmdline, .firmware = cfg->firmware,
         .max_satp_mode = cfg->max_satp_mode,
-        .console = { stdio_console_write, vm->console },
+        .console = { vm->cs ? console_server_write : stdio_console_write,
+                     vm->cs ? (void *)vm->cs : (void *)vm->console },
         .power = { power_event, vm },
     };
     if (board_init(&vm->board, &bc, err, sizeof(err)) < 0) {
@@ -266,14 +471,20 @@ static int run_once(struct vm *vm)
         goto out;
     }
     stdio_console_set_input(vm->console, (struct console_input){ console_deliver, console_quit, vm });
+    if (vm->cs)
+        console_server_set_input(vm->cs, (struct console_input){ console_deliver, console_quit, vm });
     vm->rtc_timer = evloop_add_timer(vm->io, 1000000000ull, rtc_tick, vm);
+    if (vm->ctl)
+        control_attach(vm->ctl, vm->io, control_request, vm);
 
     struct rv_sys *sys = &vm->board.sys;
     vm->vcpu_threads = calloc(sys->nharts, sizeof(pthread_t));
     uint64_t t0 = vclock_ns();
     unsigned started = 0;
-    for (unsigned i = 0; i < sys->nharts; i++)
+    for (unsigned i = 0; i < sys->nharts; i++) {
         sys->harts[i]->vcpu = vm;
+        vsched_attach(vm->sched, i, sys->harts[i]);
+    }
     for (; started < sys->nharts; started++) {
         int e = pthread_create(&vm->vcpu_threads[started], NULL, vcpu_main, sys->harts[started]);
         if (e) {
@@ -287,37 +498,85 @@ static int run_once(struct vm *vm)
     rv_sys_stop(sys, atomic_load(&sys->exit_code));
     for (unsigned i = 0; i < started; i++)
         pthread_join(vm->vcpu_threads[i], NULL);
+    vsched_detach_all(vm->sched);
     status = atomic_load(&sys->exit_code);
     if (cfg->stats)
         print_stats(vm, vclock_ns() - t0);
 out:
+    control_detach(vm->ctl);
     /* Adapters first: their backends may still hold frames for devices
      * that the transports free next. */
     for (unsigned i = 0; i < NIC_MAX; i++) {
         nic_free(vm->nics[i]);
         vm->nics[i] = NULL;
+        vm->nic_devs[i] = NULL;
     }
     for (unsigned i = 0; i < vm->nslots; i++)
         virtio_mmio_free(vm->slots[i].transport);
     vm->nslots = 0;
     free(vm->vcpu_threads);
     vm->vcpu_threads = NULL;
+    if (vm->cs)
+        console_server_set_loop(vm->cs, NULL);
     stdio_console_free(vm->console);
     vm->console = NULL;
+    vm->pbtn = NULL;
     board_destroy(&vm->board);
     evloop_free(vm->io);
     vm->io = NULL;
     return status;
 }
 
+static void press_power_button(void *opaque)
+{
+    struct vm *vm = opaque;
+    if (vm->pbtn)
+        virtio_input_press_power(vm->pbtn);
+}
+
 int vm_run(const struct vm_config *cfg)
 {
     struct vm vm = { .cfg = cfg };
+    pid_t pid = getpid();
+    uint64_t started = vclock_realtime_ns();
+    int status = 1;
+    if (cfg->state_file && state_file_write_running(cfg->state_file, pid, started, cfg->name) < 0)
+        return 1;
+    vm.sched = vsched_new(cfg->ncpus, cfg->cpu_cap, cfg->has_affinity ? &cfg->affinity : NULL);
+    if (!vm.sched) {
+        verror("out of memory");
+        goto out;
+    }
+    if ((cfg->console_socket || cfg->console_log) && !cfg->dump_dtb) {
+        char err[512];
+        vm.cs = console_server_new(NULL, cfg->console_socket, cfg->console_log, err, sizeof(err));
+        if (!vm.cs) {
+            verror("%s", err);
+            goto out;
+        }
+    }
+    vm.power_button = press_power_button;
+    vm.power_button_opaque = &vm;
+    if (cfg->control_path && !cfg->dump_dtb) {
+        char err[512];
+        vm.ctl = control_open(cfg->control_path, err, sizeof(err));
+        if (!vm.ctl) {
+            verror("%s", err);
+            goto out;
+        }
+    }
     for (;;) {
         vm.reset_requested = false;
-        int status = run_once(&vm);
+        status = run_once(&vm);
         if (!vm.reset_requested)
-            return status;
+            break;
         vinfo("guest requested a reset: restarting the machine");
     }
+out:
+    control_close(vm.ctl);
+    console_server_free(vm.cs);
+    vsched_free(vm.sched);
+    if (cfg->state_file)
+        state_file_write_stopped(cfg->state_file, pid, started, cfg->name, status, NULL);
+    return status;
 }

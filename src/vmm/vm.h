@@ -3,6 +3,7 @@
 #ifndef VIREO_VMM_VM_H
 #define VIREO_VMM_VM_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,15 @@ struct vm_config {
     /* What default MACs are derived from, so they stay the same across
      * restarts (a VM's name, a disk's path); NULL: random MACs. */
     const char *mac_seed;
+    /* Management (docs/management.md). */
+    const char *name;         /* messages, status; NULL: none */
+    const char *control_path; /* control socket, or NULL */
+    const char *state_file;   /* state file, or NULL */
+    const char *console_socket; /* detached console: clients attach here */
+    const char *console_log;    /* and its output is kept here (1 MiB + .1) */
+    unsigned cpu_cap;         /* % of a host CPU per vCPU thread, 1-100 (0 = 100) */
+    bool has_affinity;
+    cpu_set_t affinity;       /* every vCPU thread gets this whole set */
 };
 
 /* Run the VM until the guest powers off (or Ctrl-A X). Returns the exit
