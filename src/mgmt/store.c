@@ -597,6 +597,10 @@ static int check_nets(struct store *s, json_t *def, char *err, size_t errlen)
             continue;
         if (c.mode == NIC_BRIDGED && if_nametoindex(c.network))
             continue;
+        /* Internal networks come and go with their VMs, as in VirtualBox:
+         * an undefined one is started on demand by the first VM. */
+        if (c.mode == NIC_INTNET && !kind)
+            continue;
         if (kind)
             snprintf(err, errlen, "nics[%zu].spec '%s': network '%s' is a %s network, not %s", i, spec, c.network,
                      kind, nic_mode_name(c.mode));

@@ -199,7 +199,7 @@ static void test_routes(void **state)
     assert_int_equal(http_err("POST", "/v1/vms", "{\"name\": \"x\", \"cpus\": 3}", "2 logical CPUs"), 422);
     assert_int_equal(http_err("POST", "/v1/vms", "{\"name\": \"x\", \"memory\": 4294967296}", "memory"), 422);
     assert_int_equal(http_err("PATCH", "/v1/vms/web", "{\"cpus\": 9}", "cpus"), 422);
-    assert_int_equal(http_err("PATCH", "/v1/vms/web", "{\"nics\": [{\"spec\": \"intnet=zz\"}]}", "zz"), 422);
+    assert_int_equal(http_err("PATCH", "/v1/vms/web", "{\"nics\": [{\"spec\": \"natnetwork=zz\"}]}", "zz"), 422);
     assert_int_equal(http_err("GET", "/v1/vms/nope", NULL, "nope"), 404);
     assert_int_equal(http_err("PATCH", "/v1/vms/web", NULL, "body"), 400);
     assert_int_equal(http_err("PATCH", "/v1/vms/web", "[]", NULL), 422);

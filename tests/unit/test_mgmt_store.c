@@ -307,7 +307,7 @@ static void test_networks(void **st)
         json_decref(b);
     }
     /* unknown networks */
-    assert_int_equal(create(s, "{\"name\": \"n1\", \"nics\": [{\"spec\": \"intnet=nowhere\"}]}", err),
+    assert_int_equal(create(s, "{\"name\": \"n1\", \"nics\": [{\"spec\": \"hostonly=nowhere\"}]}", err),
                      STORE_INVALID);
     assert_non_null(strstr(err, "nowhere"));
     assert_int_equal(create(s, "{\"name\": \"n2\", \"nics\": [{\"spec\": \"intnet=lab\"}]}", err),
