@@ -16,7 +16,7 @@ static const char *NET_USAGE =
     "  create NAME --kind intnet|natnetwork|hostonly|bridged [--cidr A.B.C.D/N] [--mtu N]\n"
     "              [--no-dhcp] [--natpf RULE]... [--uplink SPEC]... [--pcap FILE]\n"
     "                                  define a network (for bridged, NAME is the host interface)\n"
-    "  list [--json]                   all defined networks\n"
+    "  list [--json] [-q|--quiet]      all defined networks (--quiet: only the names)\n"
     "  show NAME [--json]              one network\n"
     "  delete NAME                     remove a network's definition (its switch stops)\n"
     "\n"
@@ -63,16 +63,17 @@ int cmd_net(int argc, char **argv)
         { "mtu", required_argument, NULL, O_MTU }, { "no-dhcp", no_argument, NULL, O_NODHCP },
         { "natpf", required_argument, NULL, O_NATPF }, { "uplink", required_argument, NULL, O_UPLINK },
         { "pcap", required_argument, NULL, O_PCAP }, { "help", no_argument, NULL, 'h' },
+        { "quiet", no_argument, NULL, 'q' },
         { NULL, 0, NULL, 0 },
     };
     json_t *def = json_object(), *natpf = json_array(), *uplinks = json_array();
     const char *data_dir = NULL;
-    bool json = false, create = !strcmp(cmd, "create");
+    bool json = false, quiet = false, create = !strcmp(cmd, "create");
     int c, r = 0;
     uint64_t v;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc - skip, argv + skip, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - skip, argv + skip, ":hq", opts, NULL)) != -1) {
         if (c >= O_KIND && !create) {
             r = bad("option '%s' only applies to 'create'", argv[skip + optind - 1]);
             goto out;
@@ -80,6 +81,7 @@ int cmd_net(int argc, char **argv)
         switch (c) {
         case O_DATA: data_dir = optarg; break;
         case O_JSON: json = true; break;
+        case 'q': quiet = true; break;
         case O_KIND: json_object_set_new(def, "kind", json_string(optarg)); break;
         case O_CIDR: json_object_set_new(def, "cidr", json_string(optarg)); break;
         case O_MTU:
@@ -134,6 +136,11 @@ int cmd_net(int argc, char **argv)
     } else if (st >= 300) {
         fprintf(stderr, "vireo net %s: %s\n", cmd, api_error_text(ans, st));
         r = 1;
+    } else if (list && quiet) {
+        size_t i;
+        json_t *n;
+        json_array_foreach(ans, i, n)
+            printf("%s\n", json_string_value(json_object_get(n, "name")));
     } else if (list && !json) {
         printf("%-24s %-11s %s\n", "NAME", "KIND", "STATE");
         size_t i;

@@ -23,7 +23,7 @@ static const char *VM_USAGE =
     "usage: vireo vm COMMAND [NAME] [OPTIONS]\n"
     "\n"
     "  create NAME [MACHINE OPTIONS]   define a VM\n"
-    "  list [--json]                   all VMs with their state\n"
+    "  list [--json] [-q|--quiet]      all VMs with their state (--quiet: only the names)\n"
     "  show NAME [--json] [--stats]    one VM (with --stats: CPU, memory, disk and NIC counters)\n"
     "  modify NAME [MACHINE OPTIONS]   change a VM (stopped; --cpu-cap/--cpu-affinity also running)\n"
     "  start NAME [--console]          start it (and attach its console)\n"
@@ -83,7 +83,7 @@ struct vm_opts {
     json_t *def;        /* fields given */
     json_t *nics[8];    /* spec strings given per slot */
     json_t *natpf[8];   /* arrays of rules per slot */
-    bool json, stats, console;
+    bool json, stats, console, quiet;
     long timeout;
 };
 
@@ -102,6 +102,7 @@ static int parse_opts(int argc, char **argv, struct vm_opts *o, bool machine)
         { "cmdline", required_argument, NULL, O_CMDLINE }, { "firmware", required_argument, NULL, O_FIRMWARE },
         { "disk", required_argument, NULL, O_DISK }, { "cpu-cap", required_argument, NULL, O_CAP },
         { "cpu-affinity", required_argument, NULL, O_AFF }, { "help", no_argument, NULL, 'h' },
+        { "quiet", no_argument, NULL, 'q' },
     };
     static char names[16][12];
     unsigned n = 0;
@@ -118,12 +119,13 @@ static int parse_opts(int argc, char **argv, struct vm_opts *o, bool machine)
     optind = 1;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         if (c >= O_CPUS && c < O_NIC + 8 + 20 && !machine && c != O_TIMEOUT)
             return usage_error("option '%s' does not apply to this command", argv[optind - 1]);
         switch (c) {
         case O_DATA: o->data_dir = optarg; break;
         case O_JSON: o->json = true; break;
+        case 'q': o->quiet = true; break;
         case O_STATS: o->stats = true; break;
         case O_CONSOLE: o->console = true; break;
         case O_TIMEOUT:
@@ -241,6 +243,55 @@ static void print_size(FILE *f, json_int_t b)
         fprintf(f, "%lld", (long long)b);
 }
 
+/* Byte counts for people: 1.5K, 42.0M, 3.2G. */
+static void print_bytes(json_int_t b)
+{
+    static const char units[] = "KMGT";
+    double v = (double)b;
+    int u = -1;
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        u++;
+    }
+    if (u < 0)
+        printf("%lldB", (long long)b);
+    else
+        printf("%.1f%c", v, units[u]);
+}
+
+static json_int_t num(json_t *o, const char *key) { return json_integer_value(json_object_get(o, key)); }
+
+static void print_stats(json_t *st)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "vcpus"), i, e)
+        printf("vcpu%zu:    busy %.1f%%  steal %lld ms  cpu %lld ms  instructions %lld\n", i,
+               json_number_value(json_object_get(e, "busy_pct")), (long long)num(e, "steal_ms"),
+               (long long)num(e, "cpu_ms"), (long long)num(e, "instret"));
+    json_t *m = json_object_get(st, "memory");
+    printf("memory:   ");
+    print_bytes(num(m, "resident"));
+    printf(" resident of ");
+    print_bytes(num(m, "assigned"));
+    printf("\n");
+    json_array_foreach(json_object_get(st, "disks"), i, e) {
+        printf("disk%zu:    reads %lld (", i + 1, (long long)num(e, "read_reqs"));
+        print_bytes(num(e, "read_bytes"));
+        printf(")  writes %lld (", (long long)num(e, "write_reqs"));
+        print_bytes(num(e, "write_bytes"));
+        printf(")  flushes %lld  errors %lld\n", (long long)num(e, "flushes"), (long long)num(e, "errors"));
+    }
+    json_array_foreach(json_object_get(st, "nics"), i, e) {
+        printf("nic%zu:     %s  tx %lld frames (", i + 1, json_string_value(json_object_get(e, "mac")) ?: "?",
+               (long long)num(e, "tx_frames"));
+        print_bytes(num(e, "tx_bytes"));
+        printf(")  rx %lld frames (", (long long)num(e, "rx_frames"));
+        print_bytes(num(e, "rx_bytes"));
+        printf(")  tx errors %lld  rx dropped %lld\n", (long long)num(e, "tx_errors"), (long long)num(e, "rx_dropped"));
+    }
+}
+
 static void print_vm(json_t *vm)
 {
     printf("name:     %s\n", json_string_value(json_object_get(vm, "name")));
@@ -275,7 +326,12 @@ static int cmd_list(struct api_client *c, struct vm_opts *o)
         json_decref(ans);
         return r;
     }
-    if (o->json) {
+    if (o->quiet) {
+        size_t i;
+        json_t *vm;
+        json_array_foreach(ans, i, vm)
+            printf("%s\n", json_string_value(json_object_get(vm, "name")));
+    } else if (o->json) {
         json_dumpf(ans, stdout, JSON_INDENT(2));
         printf("\n");
     } else {
@@ -477,11 +533,8 @@ int cmd_vm(int argc, char **argv)
                 printf("\n");
             } else {
                 print_vm(ans);
-                if (o.stats) {
-                    char *s = json_dumps(json_object_get(ans, "stats"), JSON_INDENT(2));
-                    printf("stats: %s\n", s ? s : "{}");
-                    free(s);
-                }
+                if (o.stats)
+                    print_stats(json_object_get(ans, "stats"));
             }
         }
     } else if (!strcmp(cmd, "console")) {
@@ -490,6 +543,8 @@ int cmd_vm(int argc, char **argv)
         snprintf(path, sizeof(path), "/v1/vms/%s", name);
         st = api_call(&c, "DELETE", path, NULL, &ans);
         r = report(st, ans, &c, "delete");
+        if (!r)
+            printf("VM '%s' deleted\n", name);
     } else {
         /* start, stop, poweroff, pause, resume */
         snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, cmd);
@@ -502,6 +557,10 @@ int cmd_vm(int argc, char **argv)
         const char *msg = json_string_value(json_object_get(ans, "message"));
         if (!r && msg)
             printf("%s\n", msg);
+        else if (!r && !strcmp(cmd, "start"))
+            printf("VM '%s' started (process %lld)\n", name, (long long)num(ans, "pid"));
+        else if (!r)
+            printf("VM '%s' %s\n", name, !strcmp(cmd, "pause") ? "paused" : "resumed");
         if (!r && !strcmp(cmd, "start") && o.console)
             r = attach_console(&c, name);
     }

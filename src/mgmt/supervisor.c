@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -585,10 +586,14 @@ void sup_vm_forget(struct sup *s, const char *name)
 
 /* ---- networks ---- */
 
-static bool switch_running(json_t *def)
+/* Whether a switch runs for this network; if so and holder is not NULL,
+ * *holder is its pid as it wrote it into the lock file (0 if unknown). */
+static bool switch_running(json_t *def, pid_t *holder)
 {
     enum hub_kind k;
     char p[4200], err[256];
+    if (holder)
+        *holder = 0;
     if (hub_kind_parse(json_string_value(json_object_get(def, "kind")), &k) < 0 ||
         net_rundir_file(k, json_string_value(json_object_get(def, "name")), ".lock", p, sizeof(p), err,
                         sizeof(err)) < 0)
@@ -597,8 +602,33 @@ static bool switch_running(json_t *def)
     if (fd < 0)
         return false;
     bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    char buf[24] = "";
+    if (held && holder && read(fd, buf, sizeof(buf) - 1) > 0)
+        *holder = (pid_t)atoi(buf);
     close(fd);
     return held;
+}
+
+/* A switch that a previous vireod of this data directory started (its
+ * output goes to our log file for the network) is adopted: watched, and
+ * stopped when the network is deleted. One a user runs by hand is not. */
+static bool adopt_switch(struct sup *s, struct netrt *n, pid_t pid, const char *log)
+{
+    char fdpath[64], target[4200];
+    snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/1", (int)pid);
+    ssize_t len = pid > 0 ? readlink(fdpath, target, sizeof(target) - 1) : -1;
+    if (len <= 0)
+        return false;
+    target[len] = 0;
+    char real[PATH_MAX];
+    if (!realpath(log, real) || strcmp(target, real))
+        return false;
+    n->pidfd = watch(s, pid, NET_BIT);
+    if (n->pidfd < 0)
+        return false;
+    n->pid = pid;
+    vinfo("network '%s': found its switch running as process %d", n->name, (int)pid);
+    return true;
 }
 
 static void net_try_start(struct sup *s, struct netrt *n)
@@ -607,8 +637,13 @@ static void net_try_start(struct sup *s, struct netrt *n)
     if (n->pid || n->deleting || now < n->next_try)
         return;
     n->next_try = now + 2;
-    if (switch_running(n->def))
-        return;   /* one runs already (started before a daemon restart) */
+    char log[4200], err[512];
+    snprintf(log, sizeof(log), "%s/logs/net-%s.log", s->data, n->name);
+    pid_t holder;
+    if (switch_running(n->def, &holder)) {
+        adopt_switch(s, n, holder, log);
+        return;   /* one runs already: ours from before a daemon restart, or a user's */
+    }
     json_t *d = n->def, *e;
     size_t i;
     struct argv a = { 0 };
@@ -627,8 +662,6 @@ static void net_try_start(struct sup *s, struct netrt *n)
         arg(&a, "--uplink=%s", json_string_value(e));
     if (json_is_string(json_object_get(d, "pcap")))
         arg(&a, "--pcap=%s", json_string_value(json_object_get(d, "pcap")));
-    char log[4200], err[512];
-    snprintf(log, sizeof(log), "%s/logs/net-%s.log", s->data, n->name);
     pid_t pid = spawn(s, &a, log, err, sizeof(err));
     argv_free(&a);
     if (pid < 0) {
@@ -683,7 +716,7 @@ const char *sup_net_state(struct sup *s, const char *name, pid_t *pid)
         *pid = n ? n->pid : 0;
     if (n && n->pid)
         return "running";
-    return n && switch_running(n->def) ? "running" : "stopped";
+    return n && switch_running(n->def, NULL) ? "running" : "stopped";
 }
 
 /* ---- the watcher thread ---- */

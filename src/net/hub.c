@@ -657,6 +657,12 @@ int hub_run(const struct hub_config *cfg)
         free(h);
         return started_by_vm ? 0 : 1;
     }
+    /* Our pid in the lock file: a restarted vireod finds the switches it
+     * started before and adopts them (src/mgmt/supervisor.c). */
+    char pidtxt[24];
+    int pn = snprintf(pidtxt, sizeof(pidtxt), "%d\n", (int)getpid());
+    if (ftruncate(h->lock_fd, 0) < 0 || pwrite(h->lock_fd, pidtxt, (size_t)pn, 0) != pn)
+        vwarn("cannot write the pid into %s: %s", h->lock_path, strerror(errno));
     /* The log (our stderr when a VM started us) is appended to by every
      * switch of this network: keep it from growing without bound. */
     struct stat st;

@@ -1,6 +1,7 @@
 #include "virtio/blk.h"
 
 #include <endian.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -43,6 +44,9 @@ struct blk {
     char serial[VIRTIO_BLK_ID_BYTES];
     uint8_t config[VIRTIO_BLK_CFG_LEN];
     struct blk_req req; /* one at a time while requests are synchronous */
+    /* Counters for `vireo vm show --stats`: written on the I/O thread,
+     * read from the control thread. */
+    _Atomic uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, flushes, errors;
 };
 
 static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
@@ -179,9 +183,19 @@ static uint8_t blk_execute(struct blk *b, struct blk_req *r)
     }
 }
 
+static void count(_Atomic uint64_t *c, uint64_t n) { atomic_fetch_add_explicit(c, n, memory_order_relaxed); }
+
 /* The completion step, on the I/O thread. */
 static void blk_complete(struct blk *b, struct blk_req *r, uint8_t status)
 {
+    if (status != VIRTIO_BLK_S_OK)
+        count(&b->errors, 1);
+    else if (r->type == VIRTIO_BLK_T_IN)
+        count(&b->rd_reqs, 1), count(&b->rd_bytes, r->data_in);
+    else if (r->type == VIRTIO_BLK_T_OUT)
+        count(&b->wr_reqs, 1), count(&b->wr_bytes, r->data_out);
+    else if (r->type == VIRTIO_BLK_T_FLUSH)
+        count(&b->flushes, 1);
     *r->status = status;
     virtq_push(&b->dev.vq[0], &r->elem, r->written + 1);
 }
@@ -239,6 +253,15 @@ static void blk_free(struct virtio_dev *d)
     if (b->fd >= 0)
         close(b->fd);
     free(b);
+}
+
+void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *out)
+{
+    struct blk *b = (struct blk *)d;
+    *out = (struct virtio_blk_stats){
+        atomic_load(&b->rd_reqs), atomic_load(&b->rd_bytes), atomic_load(&b->wr_reqs),
+        atomic_load(&b->wr_bytes), atomic_load(&b->flushes), atomic_load(&b->errors),
+    };
 }
 
 static const struct virtio_dev_ops blk_ops = {

@@ -64,4 +64,11 @@ struct virtio_blk_opts {
  * read-only, exclusive otherwise). NULL after one message naming the file. */
 struct virtio_dev *virtio_blk_new(const struct virtio_blk_opts *o);
 
+/* Completed requests since the device was created; errors counts requests
+ * answered with anything but OK. */
+struct virtio_blk_stats {
+    uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, flushes, errors;
+};
+void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *out);
+
 #endif

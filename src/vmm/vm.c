@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -58,12 +60,18 @@ struct vm {
     struct vsched *sched;
     struct control *ctl;
     struct virtio_dev *nic_devs[NIC_MAX]; /* owned by their transports */
+    struct virtio_dev *disk_devs[VM_MAX_DISKS]; /* owned by their transports */
     /* Pressing the power button (a virtio-input device sets it); NULL: the
      * VM has none. */
     void (*power_button)(void *opaque);
     void *power_button_opaque;
     struct virtio_dev *pbtn;          /* the power button; owned by its transport */
     struct console_server *cs;        /* detached console, or NULL: the terminal */
+    /* SIGTERM, SIGINT and SIGHUP arrive here instead of killing the
+     * process, so a `kill` stops the VM the way `poweroff` does: disks
+     * closed, state file saying why (QEMU does the same). */
+    int sigfd;
+    int stop_signal;                  /* the signal that stopped it, or 0 */
 };
 
 static bool vio_read(void *opaque, struct rv_hart *h, uint64_t off, unsigned size, uint64_t *val)
@@ -121,8 +129,10 @@ static int add_devices(struct vm *vm)
     const struct vm_config *cfg = vm->cfg;
     for (unsigned i = 0; i < cfg->ndisks; i++) {
         struct virtio_blk_opts o = { .path = cfg->disks[i].path, .readonly = cfg->disks[i].readonly };
-        if (add_virtio(vm, virtio_blk_new(&o), cfg->disks[i].path) < 0)
+        struct virtio_dev *d = virtio_blk_new(&o);
+        if (add_virtio(vm, d, cfg->disks[i].path) < 0)
             return -1;
+        vm->disk_devs[i] = d;
     }
     struct virtio_chardev out = vm->cs ? (struct virtio_chardev){ console_server_write, vm->cs }
                                        : (struct virtio_chardev){ stdio_console_write, vm->console };
@@ -189,6 +199,19 @@ static void console_quit(void *opaque)
 {
     struct vm *vm = opaque;
     vinfo("quit requested from the console");
+    rv_sys_stop(&vm->board.sys, 0);
+    evloop_stop(vm->io);
+}
+
+static void stop_on_signal(void *opaque, int fd, uint32_t events)
+{
+    (void)events;
+    struct vm *vm = opaque;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        return;
+    vm->stop_signal = (int)si.ssi_signo;
+    vinfo("stopping: %s from process %u", strsignal((int)si.ssi_signo), si.ssi_pid);
     rv_sys_stop(&vm->board.sys, 0);
     evloop_stop(vm->io);
 }
@@ -308,6 +331,16 @@ static json_t *op_stats(struct vm *vm)
         json_t *d = json_object();
         json_object_set_new(d, "path", json_string(vm->cfg->disks[i].path));
         json_object_set_new(d, "readonly", json_boolean(vm->cfg->disks[i].readonly));
+        if (vm->disk_devs[i]) {
+            struct virtio_blk_stats bs;
+            virtio_blk_get_stats(vm->disk_devs[i], &bs);
+            json_object_set_new(d, "read_reqs", json_integer((json_int_t)bs.rd_reqs));
+            json_object_set_new(d, "read_bytes", json_integer((json_int_t)bs.rd_bytes));
+            json_object_set_new(d, "write_reqs", json_integer((json_int_t)bs.wr_reqs));
+            json_object_set_new(d, "write_bytes", json_integer((json_int_t)bs.wr_bytes));
+            json_object_set_new(d, "flushes", json_integer((json_int_t)bs.flushes));
+            json_object_set_new(d, "errors", json_integer((json_int_t)bs.errors));
+        }
         json_array_append_new(disks, d);
     }
     json_object_set_new(o, "disks", disks);
@@ -474,6 +507,8 @@ static int run_once(struct vm *vm)
     if (vm->cs)
         console_server_set_input(vm->cs, (struct console_input){ console_deliver, console_quit, vm });
     vm->rtc_timer = evloop_add_timer(vm->io, 1000000000ull, rtc_tick, vm);
+    if (vm->sigfd >= 0 && evloop_add_fd(vm->io, vm->sigfd, EPOLLIN, stop_on_signal, vm) < 0)
+        vwarn("cannot watch for signals: a SIGTERM will kill the VM without stopping it");
     if (vm->ctl)
         control_attach(vm->ctl, vm->io, control_request, vm);
 
@@ -514,6 +549,7 @@ out:
     for (unsigned i = 0; i < vm->nslots; i++)
         virtio_mmio_free(vm->slots[i].transport);
     vm->nslots = 0;
+    memset(vm->disk_devs, 0, sizeof(vm->disk_devs));
     free(vm->vcpu_threads);
     vm->vcpu_threads = NULL;
     if (vm->cs)
@@ -536,7 +572,7 @@ static void press_power_button(void *opaque)
 
 int vm_run(const struct vm_config *cfg)
 {
-    struct vm vm = { .cfg = cfg };
+    struct vm vm = { .cfg = cfg, .sigfd = -1 };
     pid_t pid = getpid();
     uint64_t started = vclock_realtime_ns();
     int status = 1;
@@ -557,6 +593,15 @@ int vm_run(const struct vm_config *cfg)
     }
     vm.power_button = press_power_button;
     vm.power_button_opaque = &vm;
+    /* Blocked here, before any thread starts, so every thread inherits the
+     * mask and the signals queue for the signalfd. */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGHUP);
+    if (!cfg->dump_dtb && pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL) == 0)
+        vm.sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
     if (cfg->control_path && !cfg->dump_dtb) {
         char err[512];
         vm.ctl = control_open(cfg->control_path, err, sizeof(err));
@@ -568,7 +613,7 @@ int vm_run(const struct vm_config *cfg)
     for (;;) {
         vm.reset_requested = false;
         status = run_once(&vm);
-        if (!vm.reset_requested)
+        if (!vm.reset_requested || vm.stop_signal)
             break;
         vinfo("guest requested a reset: restarting the machine");
     }
@@ -576,7 +621,10 @@ out:
     control_close(vm.ctl);
     console_server_free(vm.cs);
     vsched_free(vm.sched);
+    if (vm.sigfd >= 0)
+        close(vm.sigfd);
     if (cfg->state_file)
-        state_file_write_stopped(cfg->state_file, pid, started, cfg->name, status, NULL);
+        state_file_write_stopped(cfg->state_file, pid, started, cfg->name, status,
+                                 vm.stop_signal ? "signal" : NULL);
     return status;
 }

@@ -52,7 +52,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmtest import MARKER, TestFailure, expect, guest_dir  # noqa: E402
+import harness  # noqa: E402
+from harness import TestFailure, expect  # noqa: E402
+from vmtest import MARKER, guest_dir  # noqa: E402
 
 VIREO = None
 TAG = "vn%d" % (os.getpid() % 100000)   # prefix of every namespace a test makes
@@ -1591,30 +1593,6 @@ def test_pcap():
 
 # ---------------------------------------------------------------- runner
 
-TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
-
-
-def main():
-    global VIREO
-    if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
-        print("usage: nettest.py VIREO TEST\ntests: " + " ".join(sorted(TESTS)), file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("SKIP: network namespaces need root")
-        return 77
-    VIREO = os.path.abspath(sys.argv[1])
-    # meson ends a test that overran with SIGTERM: clean up all the same.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
-    t0 = time.monotonic()
-    try:
-        guest_dir()
-        TESTS[sys.argv[2]]()
-    except TestFailure as e:
-        print(f"FAIL after {time.monotonic() - t0:.1f}s:", e)
-        return 1
-    print(f"PASS after {time.monotonic() - t0:.1f}s")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(globals(), needs_root=True, setup=guest_dir))

@@ -13,6 +13,9 @@ import tempfile
 import threading
 import time
 
+import harness
+from harness import TestFailure, expect
+
 MARKER = "VIREO-GUEST-READY"
 VIREO = None
 
@@ -21,13 +24,6 @@ BUSY = 'i=0; while :; do i=$((i+1)); [ $((i%300)) = 0 ] && echo CNT=$i T=$(date 
 SPIN = 'while :; do :; done'
 
 
-class TestFailure(Exception):
-    pass
-
-
-def expect(cond, msg):
-    if not cond:
-        raise TestFailure(msg)
 
 
 class VM:
@@ -427,23 +423,5 @@ def test_control_errors():
         vm.close()
 
 
-TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
-
-
-def main():
-    global VIREO
-    if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
-        print("usage: vmproctest.py VIREO TEST\ntests: " + " ".join(sorted(TESTS)), file=sys.stderr)
-        return 2
-    VIREO = os.path.abspath(sys.argv[1])
-    try:
-        TESTS[sys.argv[2]]()
-    except TestFailure as e:
-        print("FAIL:", e)
-        return 1
-    print("PASS")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(globals()))

@@ -14,13 +14,13 @@ import sys
 import tempfile
 import time
 
+import harness
+from harness import TestFailure, expect
+
 MARKER = "VIREO-GUEST-READY"
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 VIREO = None
 
-
-class TestFailure(Exception):
-    pass
 
 
 def guest_dir():
@@ -60,10 +60,6 @@ def run_vm(cmd=None, cpus=1, firmware=None, extra=(), append="", timeout=180, po
     print(f"# {' '.join(args)}\n# exit {p.returncode} after {time.monotonic() - t0:.2f}s")
     return p.returncode, out
 
-
-def expect(cond, msg, out=""):
-    if not cond:
-        raise TestFailure(msg + ("\n--- console tail ---\n" + out[-4000:] if out else ""))
 
 
 def cmd_output(out):
@@ -252,23 +248,5 @@ def test_bad_input():
             expect("Segmentation" not in se and rc < 128, f"vireo {' '.join(args)} crashed")
 
 
-TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
-
-
-def main():
-    global VIREO
-    if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
-        print("usage: vmtest.py VIREO TEST\ntests: " + " ".join(sorted(TESTS)), file=sys.stderr)
-        return 2
-    VIREO = os.path.abspath(sys.argv[1])
-    try:
-        TESTS[sys.argv[2]]()
-    except TestFailure as e:
-        print("FAIL:", e)
-        return 1
-    print("PASS")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(globals()))
