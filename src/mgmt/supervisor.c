@@ -399,10 +399,19 @@ int sup_vm_wait_ready(struct sup *s, const char *name, int timeout_ms, char *err
             last_line(log, err, errlen);
             return -1;
         }
+        /* The socket exists before the machine is built; the VM process
+         * answers on it only once its machine runs. A VM that cannot load
+         * its kernel closes the connection instead, and is reported above
+         * on the next round. */
         int fd = ctl_connect(s, name, 1000);
         if (fd >= 0) {
+            static const char q[] = "{\"op\":\"status\"}\n";
+            char c;
+            bool answered = send(fd, q, sizeof(q) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(q) - 1 &&
+                            recv(fd, &c, 1, 0) == 1;
             close(fd);
-            return 0;
+            if (answered)
+                return 0;
         }
         if (waited >= timeout_ms) {
             snprintf(err, errlen, "its control socket did not appear within %d s (see %s)", timeout_ms / 1000, log);

@@ -214,6 +214,7 @@ def test_bad_input():
     h = Home()
     try:
         h.ok("vm", "create", "a", "--memory", "64M", "--nic1", "none")
+        h.ok("vm", "create", "k", "--memory", "64M", "--nic1", "none", "--kernel", "/nonexistent/Image")
         before = h.vms()
         cases = [
             (["vm", "create", "a"], 1, "already exists"),
@@ -225,6 +226,7 @@ def test_bad_input():
             (["vm", "create", "b", "--bogus"], 2, "unknown option"),
             (["vm", "start", "nosuch"], 1, "nosuch"),
             (["vm", "pause", "a"], 1, "not running"),
+            (["vm", "start", "k"], 1, "/nonexistent/Image"),
             (["vm", "modify", "nosuch", "--cpus", "1"], 1, "nosuch"),
             (["net", "create", "n1", "--kind", "bogus"], 1, "kind"),
         ]
@@ -235,7 +237,7 @@ def test_bad_input():
             expect(len(err.strip().splitlines()) <= 2, "vireo %s: too chatty: %r" % (" ".join(args), err))
         expect(h.vms() == before, "a refused request changed the VMs: %s" % h.vms())
         files = sorted(os.listdir(os.path.join(h.env["VIREO_HOME"], "vms")))
-        expect(files == ["a.json"], "a refused request left files: %s" % files)
+        expect(files == ["a.json", "k.json"], "a refused request left files: %s" % files)
     finally:
         h.close()
 
