@@ -5,9 +5,10 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libfdt-dev libcmocka-dev libslirp-dev libglib2.0-dev
-            libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev python3)
+            libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev python3)
 test_pkgs=(gcc-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu opensbi
-           qemu-system-misc e2fsprogs iproute2 procps device-tree-compiler tshark vde2 iputils-ping)
+           qemu-system-misc e2fsprogs iproute2 procps device-tree-compiler tshark vde2 iputils-ping
+           clang libclang-rt-14-dev strace)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

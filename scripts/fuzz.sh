@@ -58,7 +58,8 @@ for t in "${targets[@]}"; do
         echo "    input and log: $crashes/ $log"
     elif [ $save -eq 1 ]; then
         tmp=$(mktemp -d)
-        "$bin" -merge=1 "$tmp" "$saved" "$work" >/dev/null 2>&1 &&
+        # edge coverage only, so the saved corpus stays small
+        "$bin" -merge=1 -use_counters=0 "$tmp" "$saved" "$work" >/dev/null 2>&1 &&
             rm -f "$saved"/* && cp "$tmp"/* "$saved"/ 2>/dev/null
         rm -rf "$tmp"
         echo "    saved corpus: $(ls "$saved" | wc -l) inputs"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Run every test: unit (cmocka), ISA (bare-metal RISC-V programs) and system
-# tests (real Linux guests), first on the release build, then on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build. Ends with a line
-# "N passed, N failed".
+# tests (real Linux guests), fuzz corpus replays, first on the release
+# build, then on an AddressSanitizer + UndefinedBehaviorSanitizer build; then
+# 15 s of libFuzzer for each fuzz target. Ends with a line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test || exit 1
@@ -32,5 +32,17 @@ run_suite() { # build-dir label
 }
 run_suite build release
 run_suite build-asan "asan+ubsan"
+
+# On top of the corpus replays (suite fuzz above): a short libFuzzer run of
+# every fuzz target, clang + ASan + UBSan (docs/security.md). One test each.
+fuzz_log=$(mktemp)
+FUZZ_BUILD=build-fuzz scripts/fuzz.sh --seconds 15 2>&1 | tee "$fuzz_log"
+fuzz_ok=$(grep -c '^fuzz .*, exit 0$' "$fuzz_log")
+fuzz_all=$(grep -c '^fuzz ' "$fuzz_log")
+[ "$fuzz_all" -eq 0 ] && fuzz_all=1   # it did not even build
+rm -f "$fuzz_log"
+echo "== fuzz: $fuzz_ok ok, $((fuzz_all - fuzz_ok)) failed"
+passed=$((passed + fuzz_ok))
+failed=$((failed + fuzz_all - fuzz_ok))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -50,6 +50,7 @@ static void run_usage(FILE *f)
             "  --no-nic               no network adapter at all\n"
             "  --dump-dtb FILE        write the generated device tree to FILE and exit\n"
             "  --stats                print execution statistics when the VM stops\n"
+            "  --no-sandbox           run without the system-call filter (for debugging; docs/security.md)\n"
             "  --name NAME            the VM's name (messages, status; default MAC seed without a disk)\n"
             "  --control PATH         serve the control protocol (JSON lines) on this UNIX socket\n"
             "  --state-file PATH      keep the VM process's state (running/stopped) in this file\n"
@@ -73,7 +74,7 @@ static int bad(const char *fmt, const char *arg)
 int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
-           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NIC, O_NATPF, O_NONIC,
+           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_NIC, O_NATPF, O_NONIC,
            O_NAME = 400, O_CONTROL, O_STATEFILE, O_CPUCAP, O_CPUAFF, O_CONSOCK, O_CONLOG };
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -89,6 +90,7 @@ int cmd_run(int argc, char **argv)
         { "no-rng", no_argument, NULL, O_NORNG },
         { "dump-dtb", required_argument, NULL, O_DUMPDTB },
         { "stats", no_argument, NULL, O_STATS },
+        { "no-sandbox", no_argument, NULL, O_NOSANDBOX },
         { "nic", required_argument, NULL, O_NIC },
         { "natpf", required_argument, NULL, O_NATPF },
         { "no-nic", no_argument, NULL, O_NONIC },
@@ -181,6 +183,7 @@ int cmd_run(int argc, char **argv)
         case O_NORNG: cfg.no_rng = true; break;
         case O_DUMPDTB: cfg.dump_dtb = optarg; break;
         case O_STATS: cfg.stats = true; break;
+        case O_NOSANDBOX: cfg.no_sandbox = true; break;
         case O_NIC:
             if (cfg.nnics >= NIC_MAX)
                 return bad("--nic '%s': too many adapters (at most 8)", optarg);

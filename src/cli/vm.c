@@ -545,7 +545,7 @@ int cmd_vm(int argc, char **argv)
         r = report(st, ans, &c, "delete");
         if (!r)
             printf("VM '%s' deleted\n", name);
-    } else {
+    } else if (name) {
         /* start, stop, poweroff, pause, resume */
         snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, cmd);
         json_t *body = NULL;

@@ -88,6 +88,34 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, json_t *
     return ret;
 }
 
+/* Make s valid UTF-8 in place: bytes that do not start a well-formed
+ * sequence (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF) become '?'. */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = 0;
+        unsigned lo = 0x80, hi = 0xbf;   /* range of the second byte */
+        if (*p < 0x80)
+            n = 1;
+        else if (*p >= 0xc2 && *p <= 0xdf)
+            n = 2;
+        else if (*p >= 0xe0 && *p <= 0xef)
+            n = 3, lo = *p == 0xe0 ? 0xa0 : 0x80, hi = *p == 0xed ? 0x9f : 0xbf;
+        else if (*p >= 0xf0 && *p <= 0xf4)
+            n = 4, lo = *p == 0xf0 ? 0x90 : 0x80, hi = *p == 0xf4 ? 0x8f : 0xbf;
+        bool ok = n > 0;
+        for (size_t i = 1; ok && i < n; i++)
+            ok = p[i] >= (i == 1 ? lo : 0x80) && p[i] <= (i == 1 ? hi : 0xbf);
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 static json_t *err_obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static json_t *err_obj(const char *fmt, ...)
 {
@@ -96,6 +124,11 @@ static json_t *err_obj(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A message quotes the request (its URL, which libmicrohttpd has
+     * %-decoded into any bytes, or a value cut short mid-character by a
+     * buffer's end): jansson takes only valid UTF-8, and a NULL here would
+     * leave the client without an answer (the connection just closes). */
+    utf8_scrub(msg);
     return json_pack("{s:s}", "error", msg);
 }
 
@@ -111,12 +144,47 @@ static unsigned store_status(enum store_err e)
     return 500;
 }
 
+/* ---- the supervisor, or none ----
+ *
+ * An api that was never started (api_handle_request alone, as the tests and
+ * the fuzzer use it) has no supervisor: every VM and network is stopped,
+ * and nothing is ever spawned. */
+
+static const char *vm_state(struct api *a, const char *name, pid_t *pid)
+{
+    if (!a->sup) {
+        if (pid)
+            *pid = 0;
+        return "stopped";
+    }
+    return sup_vm_state(a->sup, name, pid);
+}
+
+static const char *net_state(struct api *a, const char *name, pid_t *pid)
+{
+    if (!a->sup) {
+        if (pid)
+            *pid = 0;
+        return "stopped";
+    }
+    return sup_net_state(a->sup, name, pid);
+}
+
+static void totals(struct api *a, unsigned *vms, unsigned *vcpus)
+{
+    if (!a->sup) {
+        *vms = *vcpus = 0;
+        return;
+    }
+    sup_totals(a->sup, vms, vcpus);
+}
+
 /* Locked: a VM as the API shows it. */
 static json_t *vm_obj(struct api *a, json_t *def)
 {
     json_t *o = json_deep_copy(def);
     pid_t pid = 0;
-    const char *state = sup_vm_state(a->sup, json_string_value(json_object_get(def, "name")), &pid);
+    const char *state = vm_state(a, json_string_value(json_object_get(def, "name")), &pid);
     json_object_set_new(o, "state", json_string(state));
     if (pid > 0)
         json_object_set_new(o, "pid", json_integer(pid));
@@ -128,7 +196,7 @@ static json_t *net_obj(struct api *a, json_t *def)
     json_t *o = json_deep_copy(def);
     pid_t pid = 0;
     json_object_set_new(o, "state",
-                        json_string(sup_net_state(a->sup, json_string_value(json_object_get(def, "name")), &pid)));
+                        json_string(net_state(a, json_string_value(json_object_get(def, "name")), &pid)));
     if (pid > 0)
         json_object_set_new(o, "pid", json_integer(pid));
     return o;
@@ -330,10 +398,9 @@ static void *job_main(void *p)
     return NULL;
 }
 
-static enum MHD_Result run_job(struct api *a, struct req *r, enum job_kind kind, const char *name)
+/* Start the worker of r (r->kind, r->name: see job()). */
+static enum MHD_Result run_job(struct api *a, struct req *r)
 {
-    r->kind = kind;
-    snprintf(r->name, sizeof(r->name), "%s", name);
     r->pending = true;
     pthread_attr_t at;
     pthread_attr_init(&at);
@@ -355,32 +422,53 @@ static enum MHD_Result run_job(struct api *a, struct req *r, enum job_kind kind,
     return MHD_YES;
 }
 
-/* ---- routes ---- */
+/* ---- routes ----
+ *
+ * route() decides the answer of a request without touching the
+ * connection: an immediate answer (r->status, r->resp), the event stream,
+ * or a worker to run (r->kind, r->name). The HTTP handler and
+ * api_handle_request act on that. */
+
+enum outcome { OUT_REPLY, OUT_EVENTS, OUT_JOB };
+
+static enum outcome answer(struct req *r, unsigned status, json_t *body)
+{
+    json_decref(r->resp);
+    r->status = status;
+    r->resp = body;
+    return OUT_REPLY;
+}
+
+static enum outcome job(struct req *r, enum job_kind kind, const char *name)
+{
+    r->kind = kind;
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    return OUT_JOB;
+}
 
 static bool is_running(const char *state)
 {
     return !strcmp(state, "running") || !strcmp(state, "paused");
 }
 
-static enum MHD_Result vm_action(struct api *a, struct req *r, const char *name, const char *action,
+static enum outcome vm_action(struct api *a, struct req *r, const char *name, const char *action,
                                  json_t *body)
 {
-    struct MHD_Connection *c = r->conn;
     json_t *def = store_vm_get(a->st, name);
     if (!def)
-        return reply(c, 404, err_obj("no VM named '%s'", name));
-    const char *state = sup_vm_state(a->sup, name, NULL);
+        return answer(r, 404, err_obj("no VM named '%s'", name));
+    const char *state = vm_state(a, name, NULL);
     if (!strcmp(action, "start")) {
         if (is_running(state))
-            return reply(c, 409, err_obj("VM '%s' is already %s", name, state));
-        char err[512];
-        if (sup_vm_spawn(a->sup, def, err, sizeof(err)) < 0)
-            return reply(c, 500, err_obj("VM '%s' did not start: %s", name, err));
-        return run_job(a, r, JOB_START, name);
+            return answer(r, 409, err_obj("VM '%s' is already %s", name, state));
+        char err[512] = "no supervisor: only vireod starts VMs";
+        if (!a->sup || sup_vm_spawn(a->sup, def, err, sizeof(err)) < 0)
+            return answer(r, 500, err_obj("VM '%s' did not start: %s", name, err));
+        return job(r, JOB_START, name);
     }
     if (!strcmp(action, "stop") || !strcmp(action, "poweroff")) {
         if (!is_running(state))
-            return reply(c, 409, err_obj("VM '%s' is %s, not running", name, state));
+            return answer(r, 409, err_obj("VM '%s' is %s, not running", name, state));
         r->timeout = 60;
         if (body && !strcmp(action, "stop")) {
             json_t *t = json_object_get(body, "timeout");
@@ -388,45 +476,44 @@ static enum MHD_Result vm_action(struct api *a, struct req *r, const char *name,
             json_t *v;
             json_object_foreach(body, k, v) {
                 if (strcmp(k, "timeout"))
-                    return reply(c, 422, err_obj("'%s': unknown field (stop takes only \"timeout\")", k));
+                    return answer(r, 422, err_obj("'%s': unknown field (stop takes only \"timeout\")", k));
             }
             if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > 3600))
-                return reply(c, 422, err_obj("timeout: expected whole seconds from 0 to 3600"));
+                return answer(r, 422, err_obj("timeout: expected whole seconds from 0 to 3600"));
             if (t)
                 r->timeout = (int)json_integer_value(t);
         }
-        return run_job(a, r, !strcmp(action, "stop") ? JOB_STOP : JOB_POWEROFF, name);
+        return job(r, !strcmp(action, "stop") ? JOB_STOP : JOB_POWEROFF, name);
     }
     if (!strcmp(action, "pause")) {
         if (strcmp(state, "running"))
-            return reply(c, 409, err_obj("VM '%s' is %s, not running", name, state));
-        return run_job(a, r, JOB_PAUSE, name);
+            return answer(r, 409, err_obj("VM '%s' is %s, not running", name, state));
+        return job(r, JOB_PAUSE, name);
     }
     if (!strcmp(action, "resume")) {
         if (strcmp(state, "paused"))
-            return reply(c, 409, err_obj("VM '%s' is %s, not paused", name, state));
-        return run_job(a, r, JOB_RESUME, name);
+            return answer(r, 409, err_obj("VM '%s' is %s, not paused", name, state));
+        return job(r, JOB_RESUME, name);
     }
-    return reply(c, 404, err_obj("no such action '%s' (start, stop, poweroff, pause, resume)", action));
+    return answer(r, 404, err_obj("no such action '%s' (start, stop, poweroff, pause, resume)", action));
 }
 
-static enum MHD_Result vm_patch(struct api *a, struct req *r, const char *name, json_t *body)
+static enum outcome vm_patch(struct api *a, struct req *r, const char *name, json_t *body)
 {
-    struct MHD_Connection *c = r->conn;
     if (!store_vm_get(a->st, name))
-        return reply(c, 404, err_obj("no VM named '%s'", name));
+        return answer(r, 404, err_obj("no VM named '%s'", name));
     if (!body)
-        return reply(c, 400, err_obj("PATCH needs a body: a JSON object of the fields to change"));
+        return answer(r, 400, err_obj("PATCH needs a body: a JSON object of the fields to change"));
     if (!json_is_object(body))
-        return reply(c, 422, err_obj("a change is a JSON object of the fields to change"));
-    const char *state = sup_vm_state(a->sup, name, NULL);
+        return answer(r, 422, err_obj("a change is a JSON object of the fields to change"));
+    const char *state = vm_state(a, name, NULL);
     bool live = is_running(state);
     if (live) {
         const char *k;
         json_t *v;
         json_object_foreach(body, k, v) {
             if (strcmp(k, "cpu_cap") && strcmp(k, "cpu_affinity"))
-                return reply(c, 409, err_obj("VM '%s' is %s: only cpu_cap and cpu_affinity can change now ('%s' "
+                return answer(r, 409, err_obj("VM '%s' is %s: only cpu_cap and cpu_affinity can change now ('%s' "
                                              "cannot)", name, state, k));
         }
     }
@@ -440,32 +527,31 @@ static enum MHD_Result vm_patch(struct api *a, struct req *r, const char *name, 
     else
         r->undo = undo;
     if (e != STORE_OK)
-        return reply(c, store_status(e), err_obj("%s", err));
+        return answer(r, store_status(e), err_obj("%s", err));
     if (live && json_object_size(body)) {
         r->arg = json_pack("{s:s, s:O, s:O}", "op", "set", "cpu_cap", json_object_get(out, "cpu_cap"),
                            "cpu_affinity", json_object_get(out, "cpu_affinity"));
-        return run_job(a, r, JOB_SET, name);
+        return job(r, JOB_SET, name);
     }
-    return reply(c, 200, vm_obj(a, out));
+    return answer(r, 200, vm_obj(a, out));
 }
 
-static enum MHD_Result route(struct api *a, struct req *r, const char *url, const char *method)
+static enum outcome route(struct api *a, struct req *r, const char *url, const char *method)
 {
-    struct MHD_Connection *c = r->conn;
     char path[1024];
     if (strlen(url) >= sizeof(path))
-        return reply(c, 404, err_obj("no such route"));
+        return answer(r, 404, err_obj("no such route"));
     snprintf(path, sizeof(path), "%s", url);
     char *seg[5];
     int n = 0;
     char *save = NULL;
     for (char *t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
         if (n == 5)
-            return reply(c, 404, err_obj("no such route: %s", url));
+            return answer(r, 404, err_obj("no such route: %s", url));
         seg[n++] = t;
     }
     if (n < 2 || strcmp(seg[0], "v1"))
-        return reply(c, 404, err_obj("no such route: %s (routes start with /v1/)", url));
+        return answer(r, 404, err_obj("no such route: %s (routes start with /v1/)", url));
     bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE"),
          patch = !strcmp(method, "PATCH");
 
@@ -474,25 +560,25 @@ static enum MHD_Result route(struct api *a, struct req *r, const char *url, cons
         json_error_t je;
         body = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
         if (!body)
-            return reply(c, 400, err_obj("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text));
+            return answer(r, 400, err_obj("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text));
     }
-    enum MHD_Result ret;
+    enum outcome ret;
     char err[512];
 #define DONE(x) do { ret = (x); goto out; } while (0)
 #define METHOD(cond, allowed) \
-    do { if (!(cond)) DONE(reply(c, 405, err_obj("%s %s: method not allowed (use %s)", method, url, allowed))); } while (0)
+    do { if (!(cond)) DONE(answer(r, 405, err_obj("%s %s: method not allowed (use %s)", method, url, allowed))); } while (0)
 
     if (!strcmp(seg[1], "host") && n == 2) {
         METHOD(get, "GET");
         unsigned vms, vcpus;
-        sup_totals(a->sup, &vms, &vcpus);
-        DONE(reply(c, 200, json_pack("{s:I, s:I, s:I, s:I}", "cpus", (json_int_t)a->host.cpus, "memory",
+        totals(a, &vms, &vcpus);
+        DONE(answer(r, 200, json_pack("{s:I, s:I, s:I, s:I}", "cpus", (json_int_t)a->host.cpus, "memory",
                                      (json_int_t)a->host.memory, "vcpus_running", (json_int_t)vcpus,
                                      "vms_running", (json_int_t)vms)));
     }
     if (!strcmp(seg[1], "events") && n == 2) {
         METHOD(get, "GET");
-        DONE(serve_events(a, c));
+        DONE(OUT_EVENTS);
     }
     if (!strcmp(seg[1], "vms")) {
         if (n == 2) {
@@ -501,45 +587,46 @@ static enum MHD_Result route(struct api *a, struct req *r, const char *url, cons
                 json_t *arr = json_array();
                 for (size_t i = 0; i < store_vm_count(a->st); i++)
                     json_array_append_new(arr, vm_obj(a, store_vm_at(a->st, i)));
-                DONE(reply(c, 200, arr));
+                DONE(answer(r, 200, arr));
             }
             if (!body)
-                DONE(reply(c, 400, err_obj("POST /v1/vms needs a VM definition (a JSON object)")));
+                DONE(answer(r, 400, err_obj("POST /v1/vms needs a VM definition (a JSON object)")));
             json_t *out;
             enum store_err e = store_vm_create(a->st, body, &out, err, sizeof(err));
             if (e != STORE_OK)
-                DONE(reply(c, store_status(e), err_obj("%s", err)));
-            DONE(reply(c, 201, vm_obj(a, out)));
+                DONE(answer(r, store_status(e), err_obj("%s", err)));
+            DONE(answer(r, 201, vm_obj(a, out)));
         }
         const char *name = seg[2];
         if (!mgmt_name_valid(name) || !store_vm_get(a->st, name))
-            DONE(reply(c, 404, err_obj("no VM named '%s'", name)));
+            DONE(answer(r, 404, err_obj("no VM named '%s'", name)));
         if (n == 3) {
             METHOD(get || patch || del, "GET, PATCH or DELETE");
             if (get)
-                DONE(reply(c, 200, vm_obj(a, store_vm_get(a->st, name))));
+                DONE(answer(r, 200, vm_obj(a, store_vm_get(a->st, name))));
             if (patch)
                 DONE(vm_patch(a, r, name, body));
-            const char *state = sup_vm_state(a->sup, name, NULL);
+            const char *state = vm_state(a, name, NULL);
             if (is_running(state))
-                DONE(reply(c, 409, err_obj("VM '%s' is %s: stop it first", name, state)));
+                DONE(answer(r, 409, err_obj("VM '%s' is %s: stop it first", name, state)));
             enum store_err e = store_vm_delete(a->st, name, err, sizeof(err));
             if (e != STORE_OK)
-                DONE(reply(c, store_status(e), err_obj("%s", err)));
-            sup_vm_forget(a->sup, name);
-            DONE(reply(c, 200, json_pack("{s:s}", "deleted", name)));
+                DONE(answer(r, store_status(e), err_obj("%s", err)));
+            if (a->sup)
+                sup_vm_forget(a->sup, name);
+            DONE(answer(r, 200, json_pack("{s:s}", "deleted", name)));
         }
         if (n == 4 && !strcmp(seg[3], "stats")) {
             METHOD(get, "GET");
-            const char *state = sup_vm_state(a->sup, name, NULL);
+            const char *state = vm_state(a, name, NULL);
             if (!is_running(state))
-                DONE(reply(c, 409, err_obj("VM '%s' is %s: statistics exist while it runs", name, state)));
-            DONE(run_job(a, r, JOB_STATS, name));
+                DONE(answer(r, 409, err_obj("VM '%s' is %s: statistics exist while it runs", name, state)));
+            DONE(job(r, JOB_STATS, name));
         }
         if (n == 4) {
             METHOD(post, "POST");
             if (body && !json_is_object(body))
-                DONE(reply(c, 422, err_obj("the body of %s is a JSON object", seg[3])));
+                DONE(answer(r, 422, err_obj("the body of %s is a JSON object", seg[3])));
             DONE(vm_action(a, r, name, seg[3], body));
         }
     }
@@ -550,32 +637,34 @@ static enum MHD_Result route(struct api *a, struct req *r, const char *url, cons
                 json_t *arr = json_array();
                 for (size_t i = 0; i < store_net_count(a->st); i++)
                     json_array_append_new(arr, net_obj(a, store_net_at(a->st, i)));
-                DONE(reply(c, 200, arr));
+                DONE(answer(r, 200, arr));
             }
             if (!body)
-                DONE(reply(c, 400, err_obj("POST /v1/networks needs a network definition (a JSON object)")));
+                DONE(answer(r, 400, err_obj("POST /v1/networks needs a network definition (a JSON object)")));
             json_t *out;
             enum store_err e = store_net_create(a->st, body, &out, err, sizeof(err));
             if (e != STORE_OK)
-                DONE(reply(c, store_status(e), err_obj("%s", err)));
-            sup_net_start(a->sup, out);
-            DONE(reply(c, 201, net_obj(a, out)));
+                DONE(answer(r, store_status(e), err_obj("%s", err)));
+            if (a->sup)
+                sup_net_start(a->sup, out);
+            DONE(answer(r, 201, net_obj(a, out)));
         }
         const char *name = seg[2];
         if (n == 3) {
             if (!mgmt_name_valid(name) || !store_net_get(a->st, name))
-                DONE(reply(c, 404, err_obj("no network named '%s'", name)));
+                DONE(answer(r, 404, err_obj("no network named '%s'", name)));
             METHOD(get || del, "GET or DELETE");
             if (get)
-                DONE(reply(c, 200, net_obj(a, store_net_get(a->st, name))));
+                DONE(answer(r, 200, net_obj(a, store_net_get(a->st, name))));
             enum store_err e = store_net_delete(a->st, name, err, sizeof(err));
             if (e != STORE_OK)
-                DONE(reply(c, store_status(e), err_obj("%s", err)));
-            sup_net_stop(a->sup, name);
-            DONE(reply(c, 200, json_pack("{s:s}", "deleted", name)));
+                DONE(answer(r, store_status(e), err_obj("%s", err)));
+            if (a->sup)
+                sup_net_stop(a->sup, name);
+            DONE(answer(r, 200, json_pack("{s:s}", "deleted", name)));
         }
     }
-    ret = reply(c, 404, err_obj("no such route: %s %s", method, url));
+    ret = answer(r, 404, err_obj("no such route: %s %s", method, url));
 out:
     json_decref(body);
     return ret;
@@ -626,9 +715,48 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (r->too_big)
         return reply(c, 413, err_obj("the request body is larger than %d bytes", API_BODY_MAX));
     sup_lock(a->sup);
-    enum MHD_Result ret = route(a, r, url, method);
+    enum MHD_Result ret;
+    switch (route(a, r, url, method)) {
+    case OUT_EVENTS:
+        ret = serve_events(a, c);
+        break;
+    case OUT_JOB:
+        ret = run_job(a, r);
+        break;
+    default: {
+        json_t *resp = r->resp;
+        r->resp = NULL;
+        ret = reply(c, r->status, resp);
+        break;
+    }
+    }
     sup_unlock(a->sup);
     return ret;
+}
+
+json_t *api_handle_request(struct api *a, const char *method, const char *url, const char *body, size_t len,
+                           unsigned *status)
+{
+    struct req r = { .a = a, .body = (char *)body, .len = len };
+    json_t *resp = NULL;
+    *status = 0;
+    if (len > API_BODY_MAX) {
+        *status = 413;
+        return err_obj("the request body is larger than %d bytes", API_BODY_MAX);
+    }
+    if (a->sup)
+        sup_lock(a->sup);
+    if (route(a, &r, url, method) == OUT_REPLY) {
+        *status = r.status;
+        resp = r.resp;
+        r.resp = NULL;
+    }
+    if (a->sup)
+        sup_unlock(a->sup);
+    json_decref(r.resp);
+    json_decref(r.arg);
+    json_decref(r.undo);
+    return resp;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)

@@ -36,6 +36,16 @@ struct api *api_new(struct store *st, const struct store_host *host);
 void api_event(void *api, json_t *ev);
 /* Serve listen_fd (taken over) with sup. 0 or -1 with a message. */
 int api_start(struct api *a, int listen_fd, struct sup *sup, unsigned conn_limit, char *err, size_t errlen);
+/* One request without HTTP: method, url (the path, as libmicrohttpd gives
+ * it) and body (len bytes, not necessarily NUL-terminated; len 0: none), as
+ * the HTTP handler routes it. Returns the answer (a new reference) with its
+ * HTTP status in *status; NULL with *status 0 for the routes answered by a
+ * stream or a worker thread (events, and VM operations while a VM runs),
+ * which only the HTTP server serves. Before api_start (no supervisor) every
+ * VM and network is stopped and starting a VM fails (500): nothing is
+ * spawned. Takes the supervisor's lock. */
+json_t *api_handle_request(struct api *a, const char *method, const char *url, const char *body, size_t len,
+                           unsigned *status);
 /* End event streams, wait for running operations, stop serving, free. */
 void api_free(struct api *a);
 

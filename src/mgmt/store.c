@@ -42,7 +42,19 @@ void store_host_probe(struct store_host *h)
 
 /* ---- validation helpers ---- */
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+/* Messages quote the values they refuse, which may hold control
+ * characters (a name or an unknown key with a newline in it): those become
+ * '?', so that a message stays one line (for definition files it goes to
+ * the log, where a newline would forge a line of its own). */
+static int fail_scrub(char *err)
+{
+    for (char *p = err; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return -1;
+}
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return fail_scrub(err); } while (0)
 
 static bool has_ctl(const char *s)
 {

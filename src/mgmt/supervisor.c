@@ -406,9 +406,15 @@ int sup_vm_wait_ready(struct sup *s, const char *name, int timeout_ms, char *err
         int fd = ctl_connect(s, name, 1000);
         if (fd >= 0) {
             static const char q[] = "{\"op\":\"status\"}\n";
-            char c;
-            bool answered = send(fd, q, sizeof(q) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(q) - 1 &&
-                            recv(fd, &c, 1, 0) == 1;
+            bool answered = false;
+            if (send(fd, q, sizeof(q) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(q) - 1) {
+                /* the whole answer line: closing with unread bytes would
+                 * reset the connection under the VM's feet */
+                char buf[512];
+                ssize_t n;
+                while (!answered && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+                    answered = memchr(buf, '\n', (size_t)n) != NULL;
+            }
             close(fd);
             if (answered)
                 return 0;

@@ -126,19 +126,14 @@ static int parse_welcome(struct client *c, const uint8_t *b, ssize_t n, char *er
     return 0;
 }
 
-/* Start a switch for this network. With ready_err, wait until it says it
- * is ready (0) or why not (-1, message in ready_err); without, do not
- * wait (the retry timer will connect when it is there). */
-static int spawn_switch(struct client *c, char *ready_err, size_t errlen)
+static int (*switch_starter)(enum hub_kind kind, const char *network);
+
+void net_client_set_starter(int (*fn)(enum hub_kind kind, const char *network)) { switch_starter = fn; }
+
+pid_t net_switch_spawn(const char *exe, enum hub_kind kind, const char *network, int ready_fd)
 {
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
-        if (ready_err)
-            snprintf(ready_err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
     char log[300], kerr[256];
-    if (net_rundir_file(c->o.kind, c->network, ".log", log, sizeof(log), kerr, sizeof(kerr)) < 0)
+    if (net_rundir_file(kind, network, ".log", log, sizeof(log), kerr, sizeof(kerr)) < 0)
         snprintf(log, sizeof(log), "/dev/null");
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -147,21 +142,44 @@ static int spawn_switch(struct client *c, char *ready_err, size_t errlen)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 3);
+    if (ready_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, ready_fd, 3);
     sigset_t none, dfl;
     sigemptyset(&none);
     sigfillset(&dfl);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &dfl);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = { c->exe, "switch", "--kind", (char *)hub_kind_name(c->o.kind), "--name", c->network,
-                     "--on-demand", "--ready-fd", "3", "--daemonize", NULL };
+    char *argv[] = { (char *)exe, "switch", "--kind", (char *)hub_kind_name(kind), "--name", (char *)network,
+                     "--on-demand", "--daemonize", ready_fd >= 0 ? "--ready-fd" : NULL, "3", NULL };
     pid_t pid;
-    int e = posix_spawn(&pid, c->exe, &fa, &at, argv, environ);
+    int e = posix_spawn(&pid, exe, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    close(pfd[1]);
     if (e) {
+        errno = e;
+        return -1;
+    }
+    return pid;
+}
+
+/* Start a switch for this network. With ready_err, wait until it says it
+ * is ready (0) or why not (-1, message in ready_err); without, do not
+ * wait (the retry timer will connect when it is there). */
+static int spawn_switch(struct client *c, char *ready_err, size_t errlen)
+{
+    if (!ready_err && switch_starter)
+        return switch_starter(c->o.kind, c->network);   /* the VM is sandboxed */
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        if (ready_err)
+            snprintf(ready_err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = net_switch_spawn(c->exe, c->o.kind, c->network, pfd[1]);
+    int e = pid < 0 ? errno : 0;
+    close(pfd[1]);
+    if (pid < 0) {
         if (ready_err)
             snprintf(ready_err, errlen, "cannot start the switch program %s: %s", c->exe, strerror(e));
         close(pfd[0]);

@@ -42,6 +42,17 @@ struct net_client_opts {
  * few seconds, at VM start. NULL with one message in err. */
 struct net_port *net_client_new(struct evloop *l, const struct net_client_opts *o, char *err, size_t errlen);
 bool net_client_is_up(const struct net_port *p);
+
+/* Start `exe switch --kind K --name N --on-demand --daemonize` (with
+ * --ready-fd 3 when ready_fd >= 0), its stderr appended to the network's
+ * log. Returns the starter's pid, to reap (it exits once the switch runs
+ * in the background), or -1 with errno. */
+pid_t net_switch_spawn(const char *exe, enum hub_kind kind, const char *network, int ready_fd);
+
+/* From now on, start switches that went away through fn instead of
+ * spawning them here (a sandboxed VM process cannot run programs). fn
+ * returns 0 or -1; it must not block for long. */
+void net_client_set_starter(int (*fn)(enum hub_kind kind, const char *network));
 /* The network's MTU as the switch announced it. */
 unsigned net_client_mtu(const struct net_port *p);
 

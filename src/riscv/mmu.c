@@ -161,6 +161,10 @@ static bool walk(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned pr
         /* hardware A/D update, atomically against other harts */
         uint64_t want = pte | PTE_A | (acc == RV_ACC_STORE ? PTE_D : 0);
         if (want != pte) {
+            /* The A/D update is a write to RAM like a store: if the page
+             * table shares a page with code, that page's decoded blocks
+             * must retire too (FENCE.I relies on every write doing so). */
+            rv_code_check_store(sys, (const void *)ptep);
             if (!atomic_compare_exchange_strong(ptep, &pte, want))
                 goto reload;
         }

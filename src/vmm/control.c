@@ -165,7 +165,7 @@ static bool client_flush(struct client *cl)
 
 static bool client_send(struct client *cl, json_t *answer)
 {
-    char *text = json_dumps(answer, JSON_COMPACT);
+    char *text = json_dumps(answer, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(answer);
     if (!text)
         return true;

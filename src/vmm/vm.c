@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -31,6 +32,7 @@
 #include "vmm/console_server.h"
 #include "vmm/control.h"
 #include "vmm/nic.h"
+#include "vmm/sandbox.h"
 #include "vmm/state_file.h"
 #include "vmm/vcpu_sched.h"
 
@@ -72,6 +74,7 @@ struct vm {
      * closed, state file saying why (QEMU does the same). */
     int sigfd;
     int stop_signal;                  /* the signal that stopped it, or 0 */
+    bool sandboxed;                   /* the filter is on (for good) */
 };
 
 static bool vio_read(void *opaque, struct rv_hart *h, uint64_t off, unsigned size, uint64_t *val)
@@ -222,9 +225,11 @@ static void *vcpu_main(void *arg)
     char name[16];
     snprintf(name, sizeof(name), "vcpu%u", (unsigned)h->hartid);
     pthread_setname_np(pthread_self(), name);
-    /* Signals belong to the I/O thread. */
+    /* Signals belong to the I/O thread; SIGSYS (the sandbox's) must reach
+     * the thread that made the forbidden call. */
     sigset_t all;
     sigfillset(&all);
+    sigdelset(&all, SIGSYS);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     struct vm *owner = h->vcpu;
     vsched_vcpu_thread_start(owner->sched, (unsigned)h->hartid);
@@ -512,6 +517,18 @@ static int run_once(struct vm *vm)
     if (vm->ctl)
         control_attach(vm->ctl, vm->io, control_request, vm);
 
+    if (!cfg->no_sandbox && !vm->sandboxed) {
+        /* Everything is open now: from here on the process needs only
+         * what running the machine needs. */
+        if (sandbox_enter(err, sizeof(err)) < 0) {
+            verror("%s (vireo run --no-sandbox goes on without it)", err);
+            goto out;
+        }
+        vm->sandboxed = true;
+        /* tests/system/vmproctest.py proves the filter is on this way */
+        if (getenv("VIREO_SANDBOX_SELFTEST"))
+            syscall(SYS_personality, 0xffffffffUL);
+    }
     struct rv_sys *sys = &vm->board.sys;
     vm->vcpu_threads = calloc(sys->nharts, sizeof(pthread_t));
     uint64_t t0 = vclock_ns();
@@ -578,6 +595,14 @@ int vm_run(const struct vm_config *cfg)
     int status = 1;
     if (cfg->state_file && state_file_write_running(cfg->state_file, pid, started, cfg->name) < 0)
         return 1;
+    if (!cfg->no_sandbox && !cfg->dump_dtb) {
+        /* Forked now, while this is the only thread. */
+        char err[256];
+        if (sandbox_spawner_start(err, sizeof(err)) < 0) {
+            verror("%s", err);
+            goto out;
+        }
+    }
     vm.sched = vsched_new(cfg->ncpus, cfg->cpu_cap, cfg->has_affinity ? &cfg->affinity : NULL);
     if (!vm.sched) {
         verror("out of memory");

@@ -4,8 +4,10 @@ the control socket, pause/resume, the CPU cap and affinity, statistics and
 the state file, with real guests (the default guest built by
 `vireo guest build`). `vmproctest.py VIREO NAME` runs one test.
 """
+import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +36,8 @@ class VM:
         self.tmp = tempfile.TemporaryDirectory()
         self.ctl = os.path.join(self.tmp.name, "vm.ctl")
         self.state = os.path.join(self.tmp.name, "vm.state")
-        args = [VIREO, "run", "--cpus", str(cpus), "--no-nic", "--name", name, "--control", self.ctl,
+        nics = [] if "--nic" in extra else ["--no-nic"]
+        args = [VIREO, "run", "--cpus", str(cpus)] + nics + ["--name", name, "--control", self.ctl,
                 "--state-file", self.state] + list(extra)
         args += ["--append", 'vireo.cmd="%s"' % cmd]
         self.args = args
@@ -419,6 +422,64 @@ def test_control_errors():
         expect(len(vm.counters()) > n, "the guest stopped making progress")
         vm.q({"op": "poweroff"})
         expect(vm.wait_exit() == 0, "bad exit status")
+    finally:
+        vm.close()
+
+
+
+def seccomp_mode(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("Seccomp:"):
+                return int(l.split()[1])
+    return None
+
+
+def test_sandbox():
+    """The seccomp filter is on: a forbidden call kills the VM process with
+    SIGSYS and a line naming the call; a VM with a disk, NAT and an
+    on-demand intnet works under it, through a guest reset; --no-sandbox
+    leaves it off."""
+    env = dict(os.environ, VIREO_SANDBOX_SELFTEST="1")
+    p = subprocess.run([VIREO, "run", "--no-nic"], env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    err = p.stderr.decode(errors="replace")
+    expect(p.returncode == -signal.SIGSYS, f"the self-test exited {p.returncode}, not by SIGSYS: {err}")
+    expect("forbidden system call personality" in err, f"no line naming the call: {err!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = os.path.join(tmp, "d.img")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        rt = os.path.join(tmp, "rt")
+        os.mkdir(rt, 0o700)
+        # Boot 1 writes random blocks and a mark, pings, resets; boot 2
+        # (the mark is on the disk) sums the blocks and powers off.
+        cmd = ("if [ x$(dd if=/dev/vda bs=5 count=1 2>/dev/null) != xAGAIN ]; then "
+               "dd if=/dev/urandom of=/dev/vda bs=4k seek=1 count=16 conv=fsync 2>/dev/null; "
+               "for i in 1 2 3 4 5 6 7 8 9 10; do ping -c 1 -W 1 10.0.2.2 >/dev/null && echo PING-OK && break; "
+               "sleep 1; done; printf AGAIN | dd of=/dev/vda conv=fsync 2>/dev/null; reboot -f; fi; "
+               "dd if=/dev/vda bs=4k skip=1 count=16 2>/dev/null | md5sum | sed s/^/SUM=/; poweroff -f")
+        os.environ["VIREO_RUNTIME_DIR"] = rt     # the on-demand switch's sockets
+        vm = VM(cmd, extra=["--disk", disk, "--nic", "nat", "--nic", "intnet=sbx"])
+        try:
+            vm.wait_line(lambda l: l == "PING-OK", timeout=120)
+            expect(seccomp_mode(vm.p.pid) == 2, "the VM process has no seccomp filter")
+            _, line = vm.wait_line(lambda l: l.startswith("SUM="), timeout=120)
+            expect(vm.wait_exit() == 0, f"the VM did not power off cleanly: {vm.output()[-2000:]}")
+            with open(disk, "rb") as f:
+                f.seek(4096)
+                want = hashlib.md5(f.read(16 * 4096)).hexdigest()
+            expect(line.split("=", 1)[1].split()[0] == want, f"the guest read back {line}, the file has {want}")
+        finally:
+            vm.close()
+            subprocess.run(["pkill", "-f", "switch --kind intnet --name sbx"], capture_output=True)
+            del os.environ["VIREO_RUNTIME_DIR"]
+    vm = VM("sleep 60", extra=["--no-sandbox"])
+    try:
+        wait_ctl(vm)
+        vm.wait_line(lambda l: MARKER in l)
+        expect(seccomp_mode(vm.p.pid) == 0, "--no-sandbox still filtered")
+        vm.q({"op": "poweroff"})
+        vm.wait_exit()
     finally:
         vm.close()
 
