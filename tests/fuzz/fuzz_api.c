@@ -37,6 +37,8 @@
 #include "mgmt/paths.h"
 #include "mgmt/store.h"
 
+#include "fuzz_util.h"
+
 #define MAX_REQUESTS 8
 
 static char data_dir[256];
@@ -44,52 +46,19 @@ static struct store *st;
 static struct api *api;
 static const struct store_host host = { .cpus = 4, .memory = 8ull << 30 };
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void cleanup(void)
 {
     api_free(api);
     store_close(st);
-    if (data_dir[0])
-        nftw(data_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* libFuzzer may end without running atexit handlers (it _Exits on a
- * timeout or a crash): directories of processes that are gone are removed
- * here instead. They are named PREFIX-PID-XXXXXX. */
-static void remove_stale(const char *base, const char *prefix)
-{
-    DIR *d = opendir(base);
-    if (!d)
-        return;
-    struct dirent *de;
-    size_t n = strlen(prefix);
-    while ((de = readdir(d))) {
-        char *end;
-        if (strncmp(de->d_name, prefix, n) || de->d_name[n] != '-')
-            continue;
-        long pid = strtol(de->d_name + n + 1, &end, 10);
-        if (*end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", base, de->d_name);
-        nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    }
-    closedir(d);
+    fuzz_rmtree(data_dir);
 }
 
 static void setup(void)
 {
     vlog_set_level(VLOG_ERROR);
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (getenv("TMPDIR") ?: "/tmp");
-    remove_stale(base, "vireo-fuzz-api");
-    snprintf(data_dir, sizeof(data_dir), "%s/vireo-fuzz-api-%ld-XXXXXX", base, (long)getpid());
+    fuzz_mkdtemp("vireo-fuzz-api", data_dir, sizeof(data_dir));
     char err[512];
-    if (!mkdtemp(data_dir) || mgmt_make_dirs(data_dir, err, sizeof(err)) < 0)
+    if (mgmt_make_dirs(data_dir, err, sizeof(err)) < 0)
         abort();
     atexit(cleanup);
     st = store_open(data_dir, &host, err, sizeof(err));

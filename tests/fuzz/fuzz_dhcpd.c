@@ -36,6 +36,8 @@
 #include "net/dhcpd.h"
 #include "net/port.h"
 
+#include "fuzz_util.h"
+
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define SERVER_IP IP4(192, 168, 56, 100)
 #define SUBNET_BCAST IP4(192, 168, 56, 255)
@@ -108,31 +110,6 @@ static void sink_transmit(struct net_port *p, const struct net_pkt *pkt, uint16_
 static const struct net_port_ops sink_ops = { sink_transmit, NULL };
 
 /* ---- frames ---- */
-
-struct rd {
-    const uint8_t *p;
-    size_t n;
-};
-
-static unsigned u8(struct rd *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
-
-static unsigned u16(struct rd *r)
-{
-    unsigned hi = u8(r);
-    return hi << 8 | u8(r);
-}
-
-static uint32_t u32(struct rd *r)
-{
-    uint32_t hi = u16(r);
-    return hi << 16 | u16(r);
-}
 
 /* Send f (len bytes) from the guest side, from a copy of exactly its size. */
 static void send(struct net_port *guest, const uint8_t *f, size_t len)

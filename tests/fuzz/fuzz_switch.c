@@ -43,6 +43,8 @@
 #include "net/port.h"
 #include "net/switch.h"
 
+#include "fuzz_util.h"
+
 #define NPORTS 7
 #define MAX_MACS 8
 #define SEC 1000000000ull
@@ -281,25 +283,6 @@ static void check_table(void)
 }
 
 /* ---- input ---- */
-
-struct rd {
-    const uint8_t *p;
-    size_t n;
-};
-
-static unsigned u8(struct rd *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
-
-static unsigned u16(struct rd *r)
-{
-    unsigned hi = u8(r);
-    return hi << 8 | u8(r);
-}
 
 static void put_tag(uint8_t *at, uint16_t tpid, uint16_t tci)
 {
