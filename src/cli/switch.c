@@ -3,13 +3,17 @@
  * --on-demand --daemonize --ready-fd); users run it by hand to keep a
  * network up independent of its VMs, or to mirror its traffic. */
 #include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/parse.h"
 #include "cli/commands.h"
+#include "cli/switch_status.h"
 #include "net/hub.h"
+#include "net/hub_status.h"
 #include "net/rundir.h"
 #include "vmm/nic_config.h"
 
@@ -36,14 +40,45 @@ static void switch_usage(FILE *f)
             "  --mtu N            the network's MTU (default 1500)\n"
             "  --pcap FILE        mirror every frame into FILE (pcap, for tcpdump/tshark/Wireshark)\n"
             "  --on-demand        stop when the last VM leaves\n"
+            "  --status           do not run a switch: print the running one's ports and counters\n"
+            "                     (IN = frames from the port into the switch, OUT = frames the\n"
+            "                     switch sent out of it; OUT DROP = frames its far side did not\n"
+            "                     take in time), then exit\n"
+            "  --json             with --status: the report as JSON\n"
             "  -v, --verbose      more messages\n"
             "  -h, --help         this help\n");
+}
+
+static int switch_status(const struct hub_config *c, bool as_json)
+{
+    char err[512], *text = NULL;
+    if (hub_status_query(c->kind, c->name, &text, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vireo switch: %s\n", err);
+        return 1;
+    }
+    json_error_t je;
+    json_t *r = json_loads(text, 0, &je);
+    if (!r || !json_is_object(r)) {
+        fprintf(stderr, "vireo switch: the switch's report is not a JSON object: %s\n", je.text);
+        json_decref(r);
+        free(text);
+        return 1;
+    }
+    if (as_json)
+        printf("%s\n", text);
+    else {
+        printf("%s '%s'\n", hub_kind_name(c->kind), c->name);
+        print_switch_status(stdout, r);
+    }
+    json_decref(r);
+    free(text);
+    return 0;
 }
 
 int cmd_switch(int argc, char **argv)
 {
     enum { O_KIND = 256, O_NAME, O_CIDR, O_IFNAME, O_NODHCP, O_NATPF, O_MTU, O_PCAP, O_ONDEMAND, O_DAEMONIZE,
-           O_READYFD, O_UPLINK };
+           O_READYFD, O_UPLINK, O_STATUS, O_JSON };
     static const struct option opts[] = {
         { "kind", required_argument, NULL, O_KIND }, { "name", required_argument, NULL, O_NAME },
         { "cidr", required_argument, NULL, O_CIDR }, { "ifname", required_argument, NULL, O_IFNAME },
@@ -51,13 +86,14 @@ int cmd_switch(int argc, char **argv)
         { "mtu", required_argument, NULL, O_MTU }, { "pcap", required_argument, NULL, O_PCAP },
         { "on-demand", no_argument, NULL, O_ONDEMAND }, { "daemonize", no_argument, NULL, O_DAEMONIZE },
         { "ready-fd", required_argument, NULL, O_READYFD }, { "verbose", no_argument, NULL, 'v' },
-        { "uplink", required_argument, NULL, O_UPLINK },
+        { "uplink", required_argument, NULL, O_UPLINK }, { "status", no_argument, NULL, O_STATUS },
+        { "json", no_argument, NULL, O_JSON },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     struct hub_config c = { .ready_fd = -1 };
     /* A switch runs unattended: its log says who plugged in and left. */
     vlog_set_level(VLOG_INFO);
-    bool have_kind = false;
+    bool have_kind = false, status = false, as_json = false;
     uint64_t v;
     int ch;
     opterr = 0;
@@ -123,6 +159,8 @@ int cmd_switch(int argc, char **argv)
             break;
         }
         case O_ONDEMAND: c.on_demand = true; break;
+        case O_STATUS: status = true; break;
+        case O_JSON: as_json = true; break;
         case O_DAEMONIZE: c.daemonize = true; break;
         case O_READYFD:
             if (!vparse_uint(optarg, 3, 1023, &v)) {
@@ -149,6 +187,12 @@ int cmd_switch(int argc, char **argv)
         fprintf(stderr, "vireo switch: --name '%s': a network name has 1-63 letters, digits, '.', '_' or '-'\n", c.name);
         return 2;
     }
+    if (as_json && !status) {
+        fprintf(stderr, "vireo switch: --json goes with --status\n");
+        return 2;
+    }
+    if (status)
+        return switch_status(&c, as_json);
     if (c.nnatpf && c.kind != HUB_NATNETWORK) {
         fprintf(stderr, "vireo switch: --natpf needs --kind natnetwork\n");
         return 2;

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "net/dgram.h"
 #include "net/dhcpd.h"
+#include "net/hub_status.h"
 #include "net/nat.h"
 #include "net/packet.h"
 #include "net/pcap.h"
@@ -47,6 +48,7 @@ struct conn {
     bool plugged;               /* hello accepted, port in the switch */
     uint64_t hello_timer;
     uint8_t mac[6];
+    char client[64];            /* from the hello: "VMNAME nicN" */
     struct conn *next;
 };
 
@@ -197,6 +199,33 @@ static int apply_natpf(struct hub *h, char *text, char *err, size_t errlen)
     return 0;
 }
 
+/* Answer a status query: the welcome and the report in one message. */
+static void send_status(struct hub *h, struct conn *c)
+{
+    struct hub_status_port ports[MAX_CONNS + 3 + HUB_MAX_UPLINKS];
+    size_t n = 0;
+    for (struct conn *o = h->conns; o; o = o->next)
+        if (o->plugged && n < MAX_CONNS)
+            ports[n++] = (struct hub_status_port){ &o->port, o->client, o->mac };
+    struct net_port *own[] = { h->nat, h->dhcp, h->host };
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (own[i])
+            ports[n++] = (struct hub_status_port){ own[i], NULL, NULL };
+    for (unsigned i = 0; i < HUB_MAX_UPLINKS; i++)
+        if (h->uplinks[i])
+            ports[n++] = (struct hub_status_port){ h->uplinks[i], NULL, NULL };
+    char *text = hub_status_build(h->cfg->kind, h->cfg->name, h->mtu, h->sw, ports, n);
+    struct hub_welcome w = { .version = HUB_VERSION, .status = text ? 0 : ENOMEM, .mtu = (uint16_t)h->mtu };
+    memcpy(w.magic, HUB_MAGIC, 8);
+    if (!text)
+        snprintf(w.message, sizeof(w.message), "out of memory");
+    struct iovec iov[2] = { { &w, sizeof(w) }, { text, text ? strlen(text) : 0 } };
+    struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+    if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        vinfo("%s: cannot send the status report: %s", c->port.name, strerror(errno));
+    free(text);
+}
+
 static void conn_hello(struct conn *c, ssize_t n)
 {
     struct hub *h = c->hub;
@@ -212,10 +241,16 @@ static void conn_hello(struct conn *c, ssize_t n)
         conn_close(c, "wrong protocol version; closed");
         return;
     }
+    if (hello.flags & HUB_HELLO_STATUS) {
+        send_status(h, c);
+        conn_close(c, NULL);
+        return;
+    }
     hello.client[sizeof(hello.client) - 1] = 0;
     for (char *p = hello.client; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
+    snprintf(c->client, sizeof(c->client), "%s", hello.client);
     snprintf(c->port.name, sizeof(c->port.name), "port %d (%.40s)", c->fd, hello.client);
     memcpy(c->mac, hello.mac, 6);
     c->port.offloads = hello.flags & HUB_HELLO_OFFLOADS;

@@ -5,6 +5,7 @@
  *
  *   client -> hub   struct hub_hello            once, first
  *   hub -> client   struct hub_welcome          once: accepted or why not
+ *                   (+ JSON text for HUB_HELLO_STATUS, and the end)
  *   both ways       struct hub_frame_hdr + frame, one message each
  *
  * Multi-byte fields are little-endian. A message that is too short, too
@@ -26,6 +27,8 @@
 
 /* hub_hello.flags */
 #define HUB_HELLO_OFFLOADS 1u   /* the client sends and takes offload metadata */
+#define HUB_HELLO_STATUS 2u     /* not a port: the welcome carries the switch's
+                                 * report (net/hub_status.h), then the hub closes */
 
 struct hub_hello {
     char magic[8];

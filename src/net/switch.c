@@ -463,6 +463,15 @@ const struct net_switch_stats *net_switch_stats(const struct net_switch *sw) { r
 
 unsigned net_switch_port_count(const struct net_switch *sw) { return sw->nports; }
 
+size_t net_switch_address_count(const struct net_switch *sw)
+{
+    uint64_t now = switch_now(sw);
+    size_t n = 0;
+    for (size_t i = 0; i <= sw->fdb_mask; i++)
+        n += sw->fdb[i].vid && !slot_expired(sw, &sw->fdb[i], now);
+    return n;
+}
+
 size_t net_switch_fdb(const struct net_switch *sw, struct net_fdb_entry *out, size_t max)
 {
     uint64_t now = switch_now(sw);

@@ -80,6 +80,8 @@ void net_switch_age(struct net_switch *sw);
 
 const struct net_switch_stats *net_switch_stats(const struct net_switch *sw);
 unsigned net_switch_port_count(const struct net_switch *sw);
+/* How many addresses the switch knows now (not yet aged out). */
+size_t net_switch_address_count(const struct net_switch *sw);
 /* Copy up to max table entries (those not yet expired) into out; returns
  * how many were copied. */
 size_t net_switch_fdb(const struct net_switch *sw, struct net_fdb_entry *out, size_t max);

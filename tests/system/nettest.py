@@ -41,6 +41,7 @@ A guest is driven through its console: without vireo.cmd the guest init
 starts an interactive shell, and GuestVM.run() types a command into it and
 reads back its output and exit status.
 """
+import json
 import os
 import re
 import shutil
@@ -1289,6 +1290,7 @@ def test_resilience_stopped_vm():
         b = w.vm(h, "b", ["intnet=st"], ip="10.8.0.2/24")
         c = w.vm(h, "c", ["intnet=st"], ip="10.8.0.3/24")
         expect(a.ping("10.8.0.3", count=1) and b.ping("10.8.0.3", count=1), "c does not answer before the test")
+        macs = {vm: vm.mac() for vm in (a, b, c)}
         c.proc.send_signal(signal.SIGSTOP)
         try:
             # a floods c with 1000-byte datagrams (far more than the switch
@@ -1300,6 +1302,18 @@ def test_resilience_stopped_vm():
             b.serve(80, "vm-b")
             expect(a.fetch_md5("10.8.0.2", 80, "/big") == b.big_md5,
                    "a <-> b bulk traffic suffered while c was stopped")
+            # The switch's own account (vireo switch --status): c's port
+            # dropped what c did not take; nobody else lost a frame.
+            p = h.run([VIREO, "switch", "--status", "--json", "--kind", "intnet", "--name", "st"], check=True)
+            report = json.loads(p.stdout)
+            ports = {pt["mac"]: pt for pt in report["ports"]}
+            log("switch ports: " + ", ".join(f"{vm.name} out {ports[macs[vm]]['tx_frames']} "
+                                             f"dropped {ports[macs[vm]]['tx_dropped']}" for vm in (a, b, c)))
+            expect(ports[macs[c]]["tx_dropped"] > 1000, f"the switch counted no drops for stopped c: {p.stdout}")
+            expect(ports[macs[a]]["tx_dropped"] == 0 and ports[macs[b]]["tx_dropped"] == 0,
+                   f"the switch dropped frames for a or b while c was stopped: {p.stdout}")
+            table = h.run([VIREO, "switch", "--status", "--kind", "intnet", "--name", "st"], check=True).stdout
+            expect(macs[c] in table and "OUT DROP" in table, f"vireo switch --status prints no port table:\n{table}")
         finally:
             c.proc.send_signal(signal.SIGCONT)
         expect(wait_until(lambda: c.ping("10.8.0.1", count=1), 20, step=1), "c does not recover after SIGCONT")

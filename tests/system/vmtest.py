@@ -198,6 +198,72 @@ def test_guest_fault_stops():
         expect(rc != 0 and "cannot continue" in se, f"expected a clear stop, got {rc}: {se!r}")
 
 
+class Console:
+    """A guest with its interactive shell on our pipe: type lines, read what comes back."""
+
+    def __init__(self, extra=()):
+        self.proc = subprocess.Popen([VIREO, "run", "--memory", "128M"] + list(extra), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.out = b""
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    def read_until(self, needle, timeout, count=1):
+        end = time.monotonic() + timeout
+        while self.out.count(needle.encode()) < count:
+            if time.monotonic() > end:
+                raise TestFailure(f"no {needle!r} within {timeout}s; console tail:\n"
+                                  + self.out.decode(errors="replace")[-2000:])
+            chunk = self.proc.stdout.read()
+            if chunk:
+                self.out += chunk
+            elif self.proc.poll() is not None:
+                raise TestFailure(f"vireo run ended ({self.proc.returncode}) before {needle!r}; console tail:\n"
+                                  + self.out.decode(errors="replace")[-2000:])
+            else:
+                time.sleep(0.05)
+
+    def type(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def wait_exit(self, timeout):
+        end = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < end:
+            chunk = self.proc.stdout.read()
+            if chunk:
+                self.out += chunk
+            time.sleep(0.05)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            raise TestFailure(f"the VM did not end within {timeout}s; console tail:\n"
+                              + self.out.decode(errors="replace")[-2000:])
+        return self.proc.returncode
+
+
+def test_shell_power():
+    """The default guest's console shell: Ctrl-C interrupts a command, and
+    plain poweroff, reboot and exit do what they say (its init is a script
+    that handles busybox's signals for them)."""
+    vm = Console()
+    vm.read_until(MARKER, 60)
+    vm.type("sleep 100\n")
+    time.sleep(1)
+    vm.type("\x03")
+    vm.type("echo INTR-$?\n")
+    vm.read_until("INTR-130", 10)
+    vm.type("reboot\n")
+    vm.read_until(MARKER, 60, count=2)
+    vm.type("poweroff\n")
+    rc = vm.wait_exit(30)
+    expect(rc == 0, f"vireo run exited {rc} after the guest's poweroff")
+    vm = Console()
+    vm.read_until(MARKER, 60)
+    vm.type("exit\n")
+    rc = vm.wait_exit(30)
+    expect(rc == 0, f"vireo run exited {rc} after the guest's shell exited")
+
+
 def test_dump_dtb():
     """--dump-dtb writes the generated tree; dtc reads it back."""
     with tempfile.TemporaryDirectory() as tmp:
