@@ -16,8 +16,9 @@
  * verify: reads the records back and prints
  *     DISKCHECK valid=N torn=T stale=S
  * N: records 0..N-1 are all intact and belong to RUN (the first bad one
- * ends the count); T: records after that carrying the magic but a wrong
- * checksum; S: records after that that are intact. Whatever was written but
+ * ends the count); T: records after that with RUN's header (run id and
+ * sequence number) but other contents; S: records after that that are
+ * intact. Records of an earlier run count as neither. Whatever was written but
  * not yet flushed may be anything; what was flushed must be within N.
  *
  * A record: magic "VDCK", a 32-bit checksum of the rest, the 64-bit run id
@@ -127,7 +128,7 @@ static int do_verify(int fd, uint64_t run)
 		counting = 0;
 		if (ok)
 			stale++;
-		else if (memcmp(rec, want, 4) == 0)
+		else if (memcmp(rec, want, 4) == 0 && memcmp(rec + 8, want + 8, 16) == 0)
 			torn++;
 	}
 	printf("DISKCHECK valid=%llu torn=%llu stale=%llu\n",

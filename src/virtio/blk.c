@@ -47,6 +47,7 @@ struct blk {
     /* Counters for `vireo vm show --stats`: written on the I/O thread,
      * read from the control thread. */
     _Atomic uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, flushes, errors;
+    int reported_errno; /* the last host error logged (each kind once in a row) */
 };
 
 static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
@@ -60,6 +61,8 @@ static bool rw_full(int fd, struct iovec *iov, int n, uint64_t off, bool write)
         ssize_t r = write ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r == 0)
+            errno = ENODATA; /* end of file: the image shrank under us */
         if (r <= 0)
             return false;
         off += (uint64_t)r;
@@ -75,6 +78,20 @@ static bool rw_full(int fd, struct iovec *iov, int n, uint64_t off, bool write)
         }
     }
     return true;
+}
+
+/* The host failed a request the guest made correctly (a full disk, an I/O
+ * error, a truncated image): the guest gets an I/O error and the user one
+ * line per kind of failure, not one per request. */
+static uint8_t host_error(struct blk *b, const char *what)
+{
+    int e = errno;
+    if (e != b->reported_errno) {
+        b->reported_errno = e;
+        vwarn("%s: %s failed on the host: %s; the guest gets I/O errors (counted in the VM's disk stats)",
+              b->dev.name, what, e == ENODATA ? "the image is shorter than the disk" : strerror(e));
+    }
+    return VIRTIO_BLK_S_IOERR;
 }
 
 static bool range_ok(const struct blk *b, uint64_t sector, uint64_t nsec)
@@ -95,8 +112,10 @@ static uint8_t do_rw(struct blk *b, struct blk_req *r, bool write)
     struct iovec iov[VIRTQ_ELEM_MAX];
     int n = write ? iov_slice(e->iov, e->n_out, 16, len, iov, VIRTQ_ELEM_MAX)
                   : iov_slice(e->iov + e->n_out, e->n_in, 0, len, iov, VIRTQ_ELEM_MAX);
-    if (n < 0 || !rw_full(b->fd, iov, n, r->sector * SECTOR, write))
+    if (n < 0)
         return VIRTIO_BLK_S_IOERR;
+    if (!rw_full(b->fd, iov, n, r->sector * SECTOR, write))
+        return host_error(b, write ? "a write" : "a read");
     if (!write)
         r->written = len;
     return VIRTIO_BLK_S_OK;
@@ -151,7 +170,7 @@ static uint8_t do_discard(struct blk *b, struct blk_req *r, bool zeroes)
             continue;
         }
         if (!zeroes || !write_zeroes_slow(b->fd, (uint64_t)off, (uint64_t)len))
-            return VIRTIO_BLK_S_IOERR;
+            return host_error(b, zeroes ? "a write of zeroes" : "a discard");
     }
     return VIRTIO_BLK_S_OK;
 }
@@ -167,7 +186,7 @@ static uint8_t blk_execute(struct blk *b, struct blk_req *r)
         return do_rw(b, r, true);
     case VIRTIO_BLK_T_FLUSH:
         if (!b->ro && fdatasync(b->fd) < 0)
-            return VIRTIO_BLK_S_IOERR;
+            return host_error(b, "a flush");
         return VIRTIO_BLK_S_OK;
     case VIRTIO_BLK_T_GET_ID: {
         uint32_t n = r->data_in < VIRTIO_BLK_ID_BYTES ? r->data_in : VIRTIO_BLK_ID_BYTES;

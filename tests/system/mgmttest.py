@@ -583,6 +583,98 @@ class Pty:
         return self.p.returncode
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+
+
+def timed_requests(h, n=20):
+    """n GET /v1/vms one after another: the seconds each took."""
+    times = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        st, body = h.api("GET", "/v1/vms")
+        times.append(time.monotonic() - t0)
+        expect(st == 200 and isinstance(body, list), "GET /v1/vms failed under load: %d %r" % (st, body))
+    return sorted(times)
+
+
+def test_api_flood():
+    """A client that opens 1,000 API connections and sends each half a
+    request, and another that sends its request one byte every 50 ms, do not
+    block anyone else: other requests are answered at once, the CLI works,
+    the slow request gets its answer, and once they all go the daemon has
+    its file descriptors back."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    h = Home()
+    held = []
+    try:
+        h.ok("vm", "create", "one", "--memory", "128M", "--nic1", "none")
+        pid = h.daemon_pids()[0]
+        fds0, rss0 = len(open_fds(pid)), rss_kib(pid)
+        quiet = timed_requests(h)
+        sock = os.path.join(h.env["VIREO_HOME"], "run", "api.sock")
+        for i in range(1000):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock)
+            s.sendall(b"GET /v1/vms HTTP/1.1\r\nHost: vireo\r\nX-Half: %d\r\n" % i)
+            held.append(s)
+        time.sleep(1)
+        fds1, rss1 = len(open_fds(pid)), rss_kib(pid)
+        print("# daemon with 1000 half requests: %d fds (%d before), RSS %d KiB (%d before)" % (fds1, fds0, rss1, rss0))
+        expect(fds1 >= fds0 + 1000, "the daemon does not hold the 1000 connections (%d fds)" % fds1)
+        slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        slow.connect(sock)
+        slow.settimeout(10)
+        request = b"GET /v1/host HTTP/1.1\r\nHost: vireo\r\nConnection: close\r\n\r\n"
+        loaded = []
+        t0 = time.monotonic()
+        for i, byte in enumerate(request):
+            slow.sendall(bytes([byte]))
+            if i % 10 == 0:
+                loaded += timed_requests(h, 2)
+            else:
+                time.sleep(0.05)
+        loaded.sort()
+        print("# the slow request took %.1f s to send" % (time.monotonic() - t0))
+        answer = b""
+        while True:
+            d = slow.recv(65536)
+            if not d:
+                break
+            answer += d
+        slow.close()
+        expect(answer.startswith(b"HTTP/1.1 200") and b'"cpus"' in answer,
+               "the slow request got no proper answer: %r" % answer[:300])
+        rc, out, err = h.cli("vm", "list", timeout=10)
+        expect(rc == 0 and "one" in out, "vireo vm list failed while the API was flooded: %s" % err)
+        med_quiet, med_loaded = quiet[len(quiet) // 2], loaded[len(loaded) // 2]
+        print("# GET /v1/vms: median %.1f ms quiet, %.1f ms with 1000 idle connections and a slow one; slowest %.1f ms"
+              % (med_quiet * 1000, med_loaded * 1000, loaded[-1] * 1000))
+        expect(loaded[-1] < 2.0, "a request took %.1f s while the API was flooded" % loaded[-1])
+        for s in held:
+            s.close()
+        held = []
+        expect(wait_for(lambda: len(open_fds(pid)) <= fds0, 10),
+               "the daemon kept descriptors after the clients left: %d, %d before" % (len(open_fds(pid)), fds0))
+        expect(h.daemon_pids() == [pid], "the daemon changed")
+    finally:
+        for s in held:
+            s.close()
+        h.close()
+
+
+def wait_for(cond, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(step)
+    return True
+
+
 def test_console():
     """`vm start --console` and `vm console` on a terminal: the guest's shell
     answers, Ctrl-A D detaches and the VM keeps running; the log keeps it."""
