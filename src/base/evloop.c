@@ -273,6 +273,14 @@ static int wait_with_sources(struct evloop *l, struct epoll_event *evs, int maxe
     return n < 0 ? 0 : n;
 }
 
+void evloop_rearm(struct evloop *l)
+{
+    uint64_t v;
+    ssize_t r = read(l->stopfd, &v, sizeof(v));
+    (void)r;
+    atomic_store(&l->stop, false);
+}
+
 void evloop_run(struct evloop *l)
 {
     l->running = true;

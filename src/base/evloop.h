@@ -44,6 +44,10 @@ void evloop_del_poll_source(struct evloop *l, uint64_t id);
 void evloop_run(struct evloop *l);
 /* From any thread. */
 void evloop_stop(struct evloop *l);
+/* Forget an earlier evloop_stop so that evloop_run runs again (a VM's
+ * loop outlives a guest reset). Only while the loop is not running and
+ * before anything that may stop it again has started. */
+void evloop_rearm(struct evloop *l);
 bool evloop_running(const struct evloop *l);
 
 #endif

@@ -39,6 +39,12 @@ struct board_config {
     const char *cmdline;  /* may be NULL */
     const char *firmware; /* M-mode firmware (OpenSBI, bare test); NULL = built-in SBI */
     unsigned max_satp_mode; /* SATP_MODE_SV39/48/57 */
+    /* With image_fds, the images are read from these descriptors (the VM
+     * opens them once and reads them again on every guest reset, so a
+     * reset needs neither the paths nor the privileges to open them);
+     * one that is -1 is opened by its path. */
+    bool image_fds;
+    int kernel_fd, initrd_fd, firmware_fd;
     struct uart_sink console;
     struct power_sink power;
 };

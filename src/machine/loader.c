@@ -18,9 +18,11 @@
 
 static uint64_t ram_end(const struct board *b) { return RAM_BASE + b->cfg.ram_size; }
 
-static int open_image(const char *what, const char *path, uint64_t *size, char *err, size_t errlen)
+/* A descriptor of its own for the image: a copy of the one the VM keeps
+ * open, or the path opened now. */
+static int open_image(const char *what, const char *path, int kept, uint64_t *size, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = kept >= 0 ? fcntl(kept, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return board_error(err, errlen, "%s '%s': %s", what, path, strerror(errno));
     struct stat st;
@@ -111,6 +113,8 @@ int board_load_images(struct board *b, char *err, size_t errlen)
 {
     const struct board_config *c = &b->cfg;
     uint64_t fsize, limit;
+    int kept_fw = c->image_fds ? c->firmware_fd : -1, kept_kernel = c->image_fds ? c->kernel_fd : -1,
+        kept_initrd = c->image_fds ? c->initrd_fd : -1;
 
     /* The device tree goes at the top of RAM (2 MiB-aligned, as QEMU does),
      * the fw_dynamic info page just below it; images must stay below. */
@@ -121,7 +125,7 @@ int board_load_images(struct board *b, char *err, size_t errlen)
 
     uint64_t fw_end = RAM_BASE;
     if (c->firmware) {
-        int fd = open_image("firmware", c->firmware, &fsize, err, errlen);
+        int fd = open_image("firmware", c->firmware, kept_fw, &fsize, err, errlen);
         if (fd < 0)
             return -1;
         int r;
@@ -141,7 +145,7 @@ int board_load_images(struct board *b, char *err, size_t errlen)
     b->kernel_addr = RAM_BASE + KERNEL_OFFSET;
     b->kernel_end = b->kernel_addr;
     if (c->kernel) {
-        int fd = open_image("kernel", c->kernel, &fsize, err, errlen);
+        int fd = open_image("kernel", c->kernel, kept_kernel, &fsize, err, errlen);
         if (fd < 0)
             return -1;
         int r;
@@ -182,7 +186,7 @@ int board_load_images(struct board *b, char *err, size_t errlen)
 
     b->initrd_size = 0;
     if (c->initrd) {
-        int fd = open_image("initrd", c->initrd, &fsize, err, errlen);
+        int fd = open_image("initrd", c->initrd, kept_initrd, &fsize, err, errlen);
         if (fd < 0)
             return -1;
         /* Far enough above the kernel that its early allocations do not

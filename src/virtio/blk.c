@@ -274,6 +274,8 @@ static void blk_free(struct virtio_dev *d)
     free(b);
 }
 
+int virtio_blk_fd(struct virtio_dev *d) { return ((struct blk *)d)->fd; }
+
 void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *out)
 {
     struct blk *b = (struct blk *)d;
@@ -291,7 +293,7 @@ static const struct virtio_dev_ops blk_ops = {
 
 struct virtio_dev *virtio_blk_new(const struct virtio_blk_opts *o)
 {
-    int fd = open(o->path, (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    int fd = o->use_fd ? fcntl(o->fd, F_DUPFD_CLOEXEC, 0) : open(o->path, (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         if (!o->readonly && (e == EACCES || e == EROFS || e == EPERM))

@@ -54,8 +54,12 @@
 #define VIRTIO_BLK_CFG_LEN 60
 
 struct virtio_blk_opts {
-    const char *path;
+    const char *path;           /* for messages, and opened unless use_fd */
     bool readonly;
+    /* Use a copy of this descriptor of path, opened as readonly says (a VM
+     * keeps its disks open across guest resets, and with them its lock). */
+    bool use_fd;
+    int fd;
     /* GET_ID answer, at most 20 bytes used; NULL: the file's base name. */
     const char *serial;
 };
@@ -63,6 +67,8 @@ struct virtio_blk_opts {
 /* Open the image (locked against a second writer: shared lock when
  * read-only, exclusive otherwise). NULL after one message naming the file. */
 struct virtio_dev *virtio_blk_new(const struct virtio_blk_opts *o);
+/* The device's descriptor of its image (to keep a copy across resets). */
+int virtio_blk_fd(struct virtio_dev *d);
 
 /* Completed requests since the device was created; errors counts requests
  * answered with anything but OK. */

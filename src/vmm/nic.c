@@ -18,10 +18,12 @@
 
 struct nic {
     struct net_port port;       /* the adapter's end of the cable */
-    struct virtio_dev *dev;
+    struct virtio_dev *dev;     /* the current machine's device, or NULL between machines */
     struct net_port *backend;   /* the far end, or NULL (mode none) */
     struct nic_config cfg;
     unsigned index;
+    uint8_t mac[6];
+    uint16_t mtu;               /* what the guest is told; 0 = not said */
 };
 
 /* The guest sent a frame: into the cable. */
@@ -45,7 +47,7 @@ static void to_guest(void *opaque, const struct net_pkt *pkt)
     struct nic *n = opaque;
     struct virtio_net_hdr h = hdr_of(&pkt->off);
     struct iovec iov = { pkt->data, pkt->len };
-    if (!virtio_net_receive(n->dev, &h, &iov, 1))
+    if (!n->dev || !virtio_net_receive(n->dev, &h, &iov, 1))
         n->port.stats.tx_dropped++;
 }
 
@@ -59,6 +61,10 @@ static void nic_port_transmit(struct net_port *p, const struct net_pkt *pkt, uin
         return;
     }
     struct virtio_net_hdr h = hdr_of(&pkt->off);
+    if (!n->dev) { /* the guest is being reset */
+        p->stats.tx_dropped++;
+        return;
+    }
     if (net_pkt_needs_finish(pkt) && !virtio_net_accepts(n->dev, &h)) {
         if (net_offload_finish(pkt, to_guest, n) < 0)
             p->stats.tx_dropped++;
@@ -170,8 +176,8 @@ static bool backend_up(struct nic *n)
     return true;
 }
 
-struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6],
-                    struct virtio_dev **dev_out, char *err, size_t errlen)
+struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6], char *err,
+                    size_t errlen)
 {
     struct nic *n = calloc(1, sizeof(*n));
     if (!n) {
@@ -180,6 +186,7 @@ struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned in
     }
     n->cfg = *cfg;
     n->index = index;
+    memcpy(n->mac, mac, 6);
     char name[64];
     snprintf(name, sizeof(name), "nic%u", index + 1);
     /* The adapter finishes offloads itself, according to what the guest
@@ -209,25 +216,31 @@ struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned in
     if (n->backend)
         net_port_wire(&n->port, n->backend);
     /* On a named network the guest gets the network's MTU. */
-    uint16_t mtu = cfg->mtu;
-    if (!mtu && n->backend && cfg->mode != NIC_GENERIC && cfg->mode != NIC_NAT)
-        mtu = (uint16_t)net_client_mtu(n->backend);
-
-    char devname[64];
-    snprintf(devname, sizeof(devname), "virtio-net nic%u", index + 1);
-    struct virtio_net_opts o = {
-        .mtu = mtu, .link_up = !cfg->link_down && backend_up(n), .name = devname, .tx = nic_guest_tx, .opaque = n,
-    };
-    memcpy(o.mac, mac, 6);
-    n->dev = virtio_net_new(&o);
-    if (!n->dev) {
-        net_port_free(n->backend);
-        free(n);
-        snprintf(err, errlen, "nic%u: out of memory", index + 1);
-        return NULL;
-    }
-    *dev_out = n->dev;
+    n->mtu = cfg->mtu;
+    if (!n->mtu && n->backend && cfg->mode != NIC_GENERIC && cfg->mode != NIC_NAT)
+        n->mtu = (uint16_t)net_client_mtu(n->backend);
     return n;
+}
+
+struct virtio_dev *nic_new_device(struct nic *n)
+{
+    char devname[64];
+    snprintf(devname, sizeof(devname), "virtio-net nic%u", n->index + 1);
+    struct virtio_net_opts o = {
+        .mtu = n->mtu, .link_up = !n->cfg.link_down && backend_up(n), .name = devname, .tx = nic_guest_tx,
+        .opaque = n,
+    };
+    memcpy(o.mac, n->mac, 6);
+    n->dev = virtio_net_new(&o);
+    if (!n->dev)
+        verror("nic%u: out of memory", n->index + 1);
+    return n->dev;
+}
+
+void nic_unplug_device(struct nic *n)
+{
+    if (n)
+        n->dev = NULL;
 }
 
 void nic_free(struct nic *n)

@@ -15,11 +15,18 @@ struct evloop;
 struct nic;
 struct virtio_dev;
 
-/* Make adapter `index` (0-based; messages say nic1..nic8). The returned
- * device belongs to the caller (hand it to a transport); the nic must be
- * freed before the device. NULL with a message in err. */
-struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6],
-                    struct virtio_dev **dev_out, char *err, size_t errlen);
+/* Make adapter `index` (0-based; messages say nic1..nic8) and connect its
+ * backend now. The adapter and its backend live until nic_free, across
+ * guest resets: a reset gives the guest a new device, not a new cable (and
+ * the VM needs no privileges or paths again). NULL with a message in err. */
+struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6], char *err,
+                    size_t errlen);
+/* The adapter's virtio-net device for a new machine (at start and after
+ * each guest reset). It belongs to the caller (hand it to a transport);
+ * call nic_unplug_device before freeing it. NULL (logged) when out of
+ * memory. Frames arriving between machines are dropped and counted. */
+struct virtio_dev *nic_new_device(struct nic *n);
+void nic_unplug_device(struct nic *n);
 void nic_free(struct nic *n);
 
 #endif

@@ -54,9 +54,13 @@ struct vm {
     struct vio_slot slots[VIRTIO_MMIO_SLOTS];
     unsigned nslots;
     struct virtio_dev *vconsole; /* owned by its transport */
+    /* Kept open across guest resets: the adapters with their backends, the
+     * disk images (and their locks) and the boot images. A reset builds a
+     * new machine from these without opening anything by path. */
     struct nic *nics[NIC_MAX];
-    uint8_t macs[NIC_MAX][6];    /* kept across guest resets */
-    bool macs_chosen;
+    uint8_t macs[NIC_MAX][6];
+    int disk_fds[VM_MAX_DISKS];
+    int kernel_fd, initrd_fd, firmware_fd;
     struct virtio_guest_mem guest_mem; /* devices keep a pointer to it */
     /* Management: these live across guest resets. */
     struct vsched *sched;
@@ -131,8 +135,11 @@ static int add_devices(struct vm *vm)
 {
     const struct vm_config *cfg = vm->cfg;
     for (unsigned i = 0; i < cfg->ndisks; i++) {
-        struct virtio_blk_opts o = { .path = cfg->disks[i].path, .readonly = cfg->disks[i].readonly };
+        struct virtio_blk_opts o = { .path = cfg->disks[i].path, .readonly = cfg->disks[i].readonly,
+                                     .use_fd = vm->disk_fds[i] >= 0, .fd = vm->disk_fds[i] };
         struct virtio_dev *d = virtio_blk_new(&o);
+        if (d && vm->disk_fds[i] < 0 && (vm->disk_fds[i] = fcntl(virtio_blk_fd(d), F_DUPFD_CLOEXEC, 0)) < 0)
+            vwarn("disk %s: cannot keep a descriptor for guest resets: %s", cfg->disks[i].path, strerror(errno));
         if (add_virtio(vm, d, cfg->disks[i].path) < 0)
             return -1;
         vm->disk_devs[i] = d;
@@ -149,29 +156,38 @@ static int add_devices(struct vm *vm)
     if (add_virtio(vm, vm->pbtn, "power button") < 0)
         return -1;
     for (unsigned i = 0; i < cfg->nnics; i++) {
-        if (!vm->macs_chosen) {
-            if (cfg->nics[i].mac_set)
-                memcpy(vm->macs[i], cfg->nics[i].mac, 6);
-            else if (cfg->mac_seed)
-                nic_derive_mac(cfg->mac_seed, i, vm->macs[i]);
-            else
-                nic_random_mac(vm->macs[i]);
+        char what[16];
+        snprintf(what, sizeof(what), "nic%u", i + 1);
+        struct virtio_dev *dev = nic_new_device(vm->nics[i]);
+        if (add_virtio(vm, dev, what) < 0) {
+            nic_unplug_device(vm->nics[i]);
+            return -1;
         }
-        char err[512], what[16];
-        struct virtio_dev *dev = NULL;
-        vm->nics[i] = nic_new(vm->io, &cfg->nics[i], i, vm->macs[i], &dev, err, sizeof(err));
+        vm->nic_devs[i] = dev;
+    }
+    return 0;
+}
+
+/* The adapters, with their backends connected: once per VM, before the
+ * first machine. */
+static int make_nics(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+    for (unsigned i = 0; i < cfg->nnics; i++) {
+        uint8_t *mac = vm->macs[i];
+        if (cfg->nics[i].mac_set)
+            memcpy(mac, cfg->nics[i].mac, 6);
+        else if (cfg->mac_seed)
+            nic_derive_mac(cfg->mac_seed, i, mac);
+        else
+            nic_random_mac(mac);
+        char err[512];
+        vm->nics[i] = nic_new(vm->io, &cfg->nics[i], i, mac, err, sizeof(err));
         if (!vm->nics[i]) {
             verror("%s", err);
             return -1;
         }
-        snprintf(what, sizeof(what), "nic%u", i + 1);
-        vm->nic_devs[i] = dev;
-        if (add_virtio(vm, dev, what) < 0) {
-            vm->nic_devs[i] = NULL;
-            return -1;
-        }
     }
-    vm->macs_chosen = true;
     return 0;
 }
 
@@ -468,23 +484,13 @@ static int run_once(struct vm *vm)
     char err[512];
     int status = 1;
 
-    vm->io = evloop_new();
-    if (!vm->io) {
-        verror("cannot create the I/O event loop");
-        return 1;
-    }
-    if (vm->cs)
-        console_server_set_loop(vm->cs, vm->io);
-    vm->console = stdio_console_new(vm->io, vm->cs || cfg->dump_dtb ? -1 : STDIN_FILENO, STDOUT_FILENO);
-    if (!vm->console) {
-        verror("cannot set up the console");
-        evloop_free(vm->io);
-        return 1;
-    }
+    /* A stop from the last machine (the reset) is done with. */
+    evloop_rearm(vm->io);
     struct board_config bc = {
         .ncpus = cfg->ncpus, .ram_size = cfg->ram_size,
         .kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->cmdline, .firmware = cfg->firmware,
         .max_satp_mode = cfg->max_satp_mode,
+        .image_fds = true, .kernel_fd = vm->kernel_fd, .initrd_fd = vm->initrd_fd, .firmware_fd = vm->firmware_fd,
         .console = { vm->cs ? console_server_write : stdio_console_write,
                      vm->cs ? (void *)vm->cs : (void *)vm->console },
         .power = { power_event, vm },
@@ -556,11 +562,14 @@ static int run_once(struct vm *vm)
         print_stats(vm, vclock_ns() - t0);
 out:
     control_detach(vm->ctl);
-    /* Adapters first: their backends may still hold frames for devices
-     * that the transports free next. */
+    if (vm->rtc_timer)
+        evloop_cancel_timer(vm->io, vm->rtc_timer);
+    vm->rtc_timer = 0;
+    if (vm->sigfd >= 0)
+        evloop_del_fd(vm->io, vm->sigfd);
+    /* The adapters stay; their devices go with the transports. */
     for (unsigned i = 0; i < NIC_MAX; i++) {
-        nic_free(vm->nics[i]);
-        vm->nics[i] = NULL;
+        nic_unplug_device(vm->nics[i]);
         vm->nic_devs[i] = NULL;
     }
     for (unsigned i = 0; i < vm->nslots; i++)
@@ -569,14 +578,12 @@ out:
     memset(vm->disk_devs, 0, sizeof(vm->disk_devs));
     free(vm->vcpu_threads);
     vm->vcpu_threads = NULL;
+    stdio_console_set_input(vm->console, (struct console_input){ 0 });
     if (vm->cs)
-        console_server_set_loop(vm->cs, NULL);
-    stdio_console_free(vm->console);
-    vm->console = NULL;
+        console_server_set_input(vm->cs, (struct console_input){ 0 });
     vm->pbtn = NULL;
+    vm->vconsole = NULL;
     board_destroy(&vm->board);
-    evloop_free(vm->io);
-    vm->io = NULL;
     return status;
 }
 
@@ -589,7 +596,9 @@ static void press_power_button(void *opaque)
 
 int vm_run(const struct vm_config *cfg)
 {
-    struct vm vm = { .cfg = cfg, .sigfd = -1 };
+    struct vm vm = { .cfg = cfg, .sigfd = -1, .kernel_fd = -1, .initrd_fd = -1, .firmware_fd = -1 };
+    for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+        vm.disk_fds[i] = -1;
     pid_t pid = getpid();
     uint64_t started = vclock_realtime_ns();
     int status = 1;
@@ -635,6 +644,25 @@ int vm_run(const struct vm_config *cfg)
             goto out;
         }
     }
+    vm.io = evloop_new();
+    if (!vm.io) {
+        verror("cannot create the I/O event loop");
+        goto out;
+    }
+    if (vm.cs)
+        console_server_set_loop(vm.cs, vm.io);
+    vm.console = stdio_console_new(vm.io, vm.cs || cfg->dump_dtb ? -1 : STDIN_FILENO, STDOUT_FILENO);
+    if (!vm.console) {
+        verror("cannot set up the console");
+        goto out;
+    }
+    /* The boot images, read again from these on every reset (one that
+     * cannot be opened is reported by the loader, with its path). */
+    vm.kernel_fd = cfg->kernel ? open(cfg->kernel, O_RDONLY | O_CLOEXEC) : -1;
+    vm.initrd_fd = cfg->initrd ? open(cfg->initrd, O_RDONLY | O_CLOEXEC) : -1;
+    vm.firmware_fd = cfg->firmware ? open(cfg->firmware, O_RDONLY | O_CLOEXEC) : -1;
+    if (make_nics(&vm) < 0)
+        goto out;
     for (;;) {
         vm.reset_requested = false;
         status = run_once(&vm);
@@ -643,6 +671,20 @@ int vm_run(const struct vm_config *cfg)
         vinfo("guest requested a reset: restarting the machine");
     }
 out:
+    for (unsigned i = 0; i < NIC_MAX; i++)
+        nic_free(vm.nics[i]);
+    for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+        if (vm.disk_fds[i] >= 0)
+            close(vm.disk_fds[i]);
+    int *image_fds[] = { &vm.kernel_fd, &vm.initrd_fd, &vm.firmware_fd };
+    for (unsigned i = 0; i < 3; i++)
+        if (*image_fds[i] >= 0)
+            close(*image_fds[i]);
+    if (vm.cs)
+        console_server_set_loop(vm.cs, NULL);
+    stdio_console_free(vm.console);
+    if (vm.io)
+        evloop_free(vm.io);
     control_close(vm.ctl);
     console_server_free(vm.cs);
     vsched_free(vm.sched);
