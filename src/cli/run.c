@@ -50,7 +50,10 @@ static void run_usage(FILE *f)
             "  --no-nic               no network adapter at all\n"
             "  --dump-dtb FILE        write the generated device tree to FILE and exit\n"
             "  --stats                print execution statistics when the VM stops\n"
-            "  --no-sandbox           run without the system-call filter (for debugging; docs/security.md)\n"
+            "  --no-sandbox           run without the system-call filter, and as root stay root (for\n"
+            "                         debugging; docs/security.md)\n"
+            "  --user USER[:GROUP]    started as root, become this user once the machine is built\n"
+            "                         (default nobody); not with --no-sandbox\n"
             "  --name NAME            the VM's name (messages, status; default MAC seed without a disk)\n"
             "  --control PATH         serve the control protocol (JSON lines) on this UNIX socket\n"
             "  --state-file PATH      keep the VM process's state (running/stopped) in this file\n"
@@ -74,7 +77,7 @@ static int bad(const char *fmt, const char *arg)
 int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
-           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_NIC, O_NATPF, O_NONIC,
+           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_USER, O_NIC, O_NATPF, O_NONIC,
            O_NAME = 400, O_CONTROL, O_STATEFILE, O_CPUCAP, O_CPUAFF, O_CONSOCK, O_CONLOG };
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -90,7 +93,7 @@ int cmd_run(int argc, char **argv)
         { "no-rng", no_argument, NULL, O_NORNG },
         { "dump-dtb", required_argument, NULL, O_DUMPDTB },
         { "stats", no_argument, NULL, O_STATS },
-        { "no-sandbox", no_argument, NULL, O_NOSANDBOX },
+        { "no-sandbox", no_argument, NULL, O_NOSANDBOX }, { "user", required_argument, NULL, O_USER },
         { "nic", required_argument, NULL, O_NIC },
         { "natpf", required_argument, NULL, O_NATPF },
         { "no-nic", no_argument, NULL, O_NONIC },
@@ -184,6 +187,7 @@ int cmd_run(int argc, char **argv)
         case O_DUMPDTB: cfg.dump_dtb = optarg; break;
         case O_STATS: cfg.stats = true; break;
         case O_NOSANDBOX: cfg.no_sandbox = true; break;
+        case O_USER: cfg.user = optarg; break;
         case O_NIC:
             if (cfg.nnics >= NIC_MAX)
                 return bad("--nic '%s': too many adapters (at most 8)", optarg);
@@ -255,6 +259,10 @@ int cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return bad("unexpected argument '%s' (see 'vireo run --help')", argv[optind]);
+    if (cfg.user && cfg.no_sandbox)
+        return bad("%s", "--user goes with the sandbox: --no-sandbox keeps the user that started the VM");
+    if (cfg.user && geteuid() != 0)
+        return bad("--user '%s': only a VM started as root changes its user", cfg.user);
     if (no_nic && cfg.nnics)
         return bad("--no-nic and --nic%s cannot be combined", "");
     /* Like VirtualBox: one NAT adapter unless told otherwise. */

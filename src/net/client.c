@@ -92,6 +92,32 @@ static int connect_socket(const char *path)
     return fd;
 }
 
+int net_client_connect(enum hub_kind kind, const char *network)
+{
+    char path[108], err[256];
+    if (net_rundir_file(kind, network, ".sock", path, sizeof(path), err, sizeof(err)) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return connect_socket(path);
+}
+
+static int (*switch_connector)(enum hub_kind kind, const char *network);
+
+void net_client_set_connector(int (*fn)(enum hub_kind kind, const char *network)) { switch_connector = fn; }
+
+/* A connection for a client that is running: through the connector when
+ * the VM process has one (it may no longer reach the runtime directory). */
+static int client_connect(struct client *c)
+{
+    if (!switch_connector)
+        return connect_socket(c->path);
+    int fd = switch_connector(c->o.kind, c->network);
+    if (fd >= 0)
+        set_bufs(fd);
+    return fd;
+}
+
 static int send_hello(struct client *c, int fd)
 {
     struct hub_hello h = { .version = HUB_VERSION, .flags = HUB_HELLO_OFFLOADS, .vlan = c->o.vlan };
@@ -322,7 +348,7 @@ static void try_reconnect(void *opaque)
         c->spawned = 0;
     if (c->fd >= 0)
         return;
-    int fd = connect_socket(c->path);
+    int fd = client_connect(c);
     if (fd < 0) {
         /* A network that was started on demand is started again on
          * demand; one that somebody runs with its own settings is waited

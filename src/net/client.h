@@ -53,6 +53,14 @@ pid_t net_switch_spawn(const char *exe, enum hub_kind kind, const char *network,
  * spawning them here (a sandboxed VM process cannot run programs). fn
  * returns 0 or -1; it must not block for long. */
 void net_client_set_starter(int (*fn)(enum hub_kind kind, const char *network));
+/* Connect to the socket of kind/network's switch now (nothing started):
+ * the connected socket, or -1 with errno (ENOENT or ECONNREFUSED: no
+ * switch runs). */
+int net_client_connect(enum hub_kind kind, const char *network);
+/* From now on, reconnect to switches that went away through fn (a VM
+ * process that dropped its privileges may not reach the runtime
+ * directory). fn returns a connected socket, or -1 with errno. */
+void net_client_set_connector(int (*fn)(enum hub_kind kind, const char *network));
 /* The network's MTU as the switch announced it. */
 unsigned net_client_mtu(const struct net_port *p);
 

@@ -40,6 +40,8 @@ struct client {
 struct console_server {
     struct evloop *io;
     int listen_fd, wake_fd, log_fd;
+    int (*rotator)(void *opaque);   /* see console_server_set_log_rotator */
+    void *rotator_opaque;
     char *sock_path, *log_path;
     uint64_t log_size;
     bool log_failed;
@@ -93,6 +95,15 @@ static void log_rotate(struct console_server *s)
     memcpy(old + n, ".1", 3);
     close(s->log_fd);
     s->log_fd = -1;
+    if (s->rotator) {
+        /* The process may no longer write the log's directory. */
+        free(old);
+        s->log_fd = s->rotator(s->rotator_opaque);
+        s->log_size = 0;
+        if (s->log_fd < 0)
+            log_fail(s, "cannot rotate");
+        return;
+    }
     int r = rename(s->log_path, old);
     free(old);
     if (r < 0) {
@@ -595,6 +606,12 @@ int console_server_set_loop(struct console_server *s, struct evloop *l)
         return -1;
     }
     return 0;
+}
+
+void console_server_set_log_rotator(struct console_server *s, int (*rotate)(void *opaque), void *opaque)
+{
+    s->rotator = rotate;
+    s->rotator_opaque = opaque;
 }
 
 struct console_server *console_server_new(struct evloop *l, const char *sock_path, const char *log_path, char *err,

@@ -52,6 +52,11 @@ struct console_server;
 struct console_server *console_server_new(struct evloop *l, const char *sock_path, const char *log_path, char *err,
                                           size_t errlen);
 void console_server_set_input(struct console_server *s, struct console_input in);
+/* Rotate the log through rotate from now on: it renames the full log to
+ * LOG.1 and returns a descriptor of a new, empty LOG (or -1). A sandboxed
+ * VM process has its broker do it. Without one, the server renames the
+ * file itself. */
+void console_server_set_log_rotator(struct console_server *s, int (*rotate)(void *opaque), void *opaque);
 /* Move the server to another I/O loop, keeping the socket, the log, the
  * attached clients, the replay buffer and any waiting output: a guest reset
  * that rebuilds the machine (and its loop) does not disconnect anyone.

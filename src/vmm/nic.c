@@ -24,6 +24,7 @@ struct nic {
     unsigned index;
     uint8_t mac[6];
     uint16_t mtu;               /* what the guest is told; 0 = not said */
+    const char *vm_name;        /* for the switch's port list, or NULL */
 };
 
 /* The guest sent a frame: into the cable. */
@@ -132,12 +133,11 @@ static struct net_port *make_generic(struct evloop *io, struct nic *n, char *err
 
 static struct net_port *make_client(struct evloop *io, struct nic *n, const uint8_t mac[6], char *err, size_t errlen)
 {
-    static const enum hub_kind kinds[] = {
-        [NIC_NATNETWORK] = HUB_NATNETWORK, [NIC_BRIDGED] = HUB_BRIDGED,
-        [NIC_INTNET] = HUB_INTNET, [NIC_HOSTONLY] = HUB_HOSTONLY,
-    };
     char who[64], natpf[NIC_MAX_NATPF * 128] = "";
-    snprintf(who, sizeof(who), "nic%u pid %d", n->index + 1, (int)getpid());
+    if (n->vm_name)
+        snprintf(who, sizeof(who), "%.48s nic%u", n->vm_name, n->index + 1);
+    else
+        snprintf(who, sizeof(who), "pid %d nic%u", (int)getpid(), n->index + 1);
     for (unsigned i = 0; i < n->cfg.nnatpf; i++) {
         const struct net_natpf *pf = &n->cfg.natpf[i];
         char h[INET_ADDRSTRLEN] = "", g[INET_ADDRSTRLEN];
@@ -149,10 +149,11 @@ static struct net_port *make_client(struct evloop *io, struct nic *n, const uint
                  pf->host_port, g, pf->guest_port);
     }
     struct net_client_opts o = {
-        .kind = kinds[n->cfg.mode], .network = n->cfg.network, .vlan = n->cfg.vlan, .client_name = who,
+        .network = n->cfg.network, .vlan = n->cfg.vlan, .client_name = who,
         .natpf = natpf[0] ? natpf : NULL, .switch_exe = "/proc/self/exe",
         .link_changed = link_changed, .opaque = n,
     };
+    nic_switch_kind(n->cfg.mode, &o.kind);
     memcpy(o.mac, mac, 6);
     struct net_port *p = net_client_new(io, &o, err, errlen);
     if (p) {
@@ -176,8 +177,8 @@ static bool backend_up(struct nic *n)
     return true;
 }
 
-struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6], char *err,
-                    size_t errlen)
+struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6],
+                    const char *vm_name, char *err, size_t errlen)
 {
     struct nic *n = calloc(1, sizeof(*n));
     if (!n) {
@@ -186,6 +187,7 @@ struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned in
     }
     n->cfg = *cfg;
     n->index = index;
+    n->vm_name = vm_name;
     memcpy(n->mac, mac, 6);
     char name[64];
     snprintf(name, sizeof(name), "nic%u", index + 1);

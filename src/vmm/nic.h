@@ -18,9 +18,10 @@ struct virtio_dev;
 /* Make adapter `index` (0-based; messages say nic1..nic8) and connect its
  * backend now. The adapter and its backend live until nic_free, across
  * guest resets: a reset gives the guest a new device, not a new cable (and
- * the VM needs no privileges or paths again). NULL with a message in err. */
-struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6], char *err,
-                    size_t errlen);
+ * the VM needs no privileges or paths again). vm_name (kept, may be NULL)
+ * names the VM in a switch's port list. NULL with a message in err. */
+struct nic *nic_new(struct evloop *io, const struct nic_config *cfg, unsigned index, const uint8_t mac[6],
+                    const char *vm_name, char *err, size_t errlen);
 /* The adapter's virtio-net device for a new machine (at start and after
  * each guest reset). It belongs to the caller (hand it to a transport);
  * call nic_unplug_device before freeing it. NULL (logged) when out of

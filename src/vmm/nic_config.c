@@ -235,3 +235,14 @@ int nic_config_add_natpf(struct nic_config *c, const char *rule, char *err, size
     c->nnatpf++;
     return 0;
 }
+
+bool nic_switch_kind(enum nic_mode m, enum hub_kind *kind)
+{
+    switch (m) {
+    case NIC_NATNETWORK: *kind = HUB_NATNETWORK; return true;
+    case NIC_BRIDGED: *kind = HUB_BRIDGED; return true;
+    case NIC_INTNET: *kind = HUB_INTNET; return true;
+    case NIC_HOSTONLY: *kind = HUB_HOSTONLY; return true;
+    default: return false;
+    }
+}

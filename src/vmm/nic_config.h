@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/hub_proto.h"
 #include "net/nat.h"
 
 #define NIC_MAX 8
@@ -56,5 +57,8 @@ void nic_derive_mac(const char *seed, unsigned index, uint8_t mac[6]);
 void nic_random_mac(uint8_t mac[6]);
 
 const char *nic_mode_name(enum nic_mode m);
+/* The switch kind of a mode that plugs into a named network's switch
+ * (natnetwork, bridged, intnet, hostonly): true and *kind; else false. */
+bool nic_switch_kind(enum nic_mode m, enum hub_kind *kind);
 
 #endif

@@ -1,6 +1,8 @@
 #include "vmm/sandbox.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -14,101 +16,73 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
-#include "net/client.h"
-#include "net/hub_proto.h"
-#include "net/rundir.h"
-#include "vmm/nic_config.h"
 
-/* ---- the switch-starting helper ---- */
+/* ---- the user ---- */
 
-/* A request: the kind's byte, then the network's name (no terminator). */
-#define SPAWN_MSG_MAX (1 + 64)
-
-static int spawner_fd = -1;
-
-static void spawner_main(int fd)
+int sandbox_resolve_user(const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);       /* it lives only as long as its VM */
-    prctl(PR_SET_NAME, "vireo-spawner");
-    if (getppid() == 1)
-        _exit(0);
-    for (int i = 3; i < 1024; i++)
-        if (i != fd)
-            close(i);
-    struct timespec last = { 0, 0 };
-    for (;;) {
-        char msg[SPAWN_MSG_MAX + 1];
-        ssize_t n = recv(fd, msg, SPAWN_MSG_MAX, 0);
-        if (n <= 0)
-            _exit(0);                        /* the VM process is gone */
-        msg[n] = 0;
-        uint8_t ok = 0;
-        /* Nothing the VM process sends is trusted: only a known kind and a
-         * valid network name make a command line, and at most one start
-         * every half second. */
-        enum hub_kind kind = (enum hub_kind)(uint8_t)msg[0];
-        const char *name = msg + 1;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000;
-        if (n >= 2 && strcmp(hub_kind_name(kind), "?") && nic_name_valid(name) && ms >= 500) {
-            last = now;
-            pid_t pid = net_switch_spawn("/proc/self/exe", kind, name, -1);
-            if (pid > 0) {
-                waitpid(pid, NULL, 0);        /* the starter daemonizes at once */
-                ok = 1;
-            }
+    char name[256];
+    snprintf(name, sizeof(name), "%s", spec);
+    char *group = strchr(name, ':');
+    if (group)
+        *group++ = 0;
+    struct passwd *pw = getpwnam(name);
+    char *end;
+    unsigned long v = strtoul(name, &end, 10);
+    if (pw) {
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+    } else if (*name && !*end && v < 0xffffffffUL) {
+        *uid = (uid_t)v;
+        *gid = (gid_t)v;
+    } else {
+        snprintf(err, errlen, "--user '%s': no such user", spec);
+        return -1;
+    }
+    if (group) {
+        struct group *gr = getgrnam(group);
+        v = strtoul(group, &end, 10);
+        if (gr)
+            *gid = gr->gr_gid;
+        else if (*group && !*end && v < 0xffffffffUL)
+            *gid = (gid_t)v;
+        else {
+            snprintf(err, errlen, "--user '%s': no such group '%s'", spec, group);
+            return -1;
         }
-        if (send(fd, &ok, 1, MSG_NOSIGNAL) != 1)
-            _exit(0);
     }
+    if (*uid == 0 || *gid == 0) {
+        snprintf(err, errlen, "--user '%s': the VM must run as an unprivileged user and group, not root", spec);
+        return -1;
+    }
+    return 0;
 }
 
-static int start_via_spawner(enum hub_kind kind, const char *network)
+int sandbox_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-    char msg[SPAWN_MSG_MAX];
-    size_t len = strlen(network);
-    if (spawner_fd < 0 || len + 1 > sizeof(msg))
-        return -1;
-    msg[0] = (char)kind;
-    memcpy(msg + 1, network, len);
-    uint8_t ok = 0;
-    if (send(spawner_fd, msg, len + 1, MSG_NOSIGNAL) != (ssize_t)(len + 1) || recv(spawner_fd, &ok, 1, 0) != 1)
-        return -1;
-    return ok ? 0 : -1;
-}
-
-int sandbox_spawner_start(char *err, size_t errlen)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        snprintf(err, errlen, "sandbox: socketpair: %s", strerror(errno));
+    /* Supplementary groups first (root's would stay otherwise), then the
+     * group, then the user: after that nothing can be taken back. */
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+        snprintf(err, errlen, "sandbox: cannot become user %u, group %u: %s", (unsigned)uid, (unsigned)gid,
+                 strerror(errno));
         return -1;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "sandbox: cannot start the switch-starting helper: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
+    uid_t r, e, s;
+    if (getresuid(&r, &e, &s) < 0 || r != uid || e != uid || s != uid || setuid(0) == 0) {
+        snprintf(err, errlen, "sandbox: the change to user %u did not hold", (unsigned)uid);
         return -1;
     }
-    if (pid == 0) {
-        close(sv[0]);
-        spawner_main(sv[1]);
-    }
-    close(sv[1]);
-    spawner_fd = sv[0];
-    /* An answer never takes long; a helper that hangs must not stall the
-     * I/O thread. */
-    struct timeval tv = { 2, 0 };
-    setsockopt(spawner_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    net_client_set_starter(start_via_spawner);
+    /* Changing the user made the process non-dumpable: other processes of
+     * that user cannot read its memory or trace it. LeakSanitizer (test
+     * builds) has to trace it at exit. */
+#if defined(__SANITIZE_ADDRESS__)
+    prctl(PR_SET_DUMPABLE, 1);
+#endif
     return 0;
 }
 
@@ -155,11 +129,12 @@ static const char *const allowed[] = {
     /* the event loop */
     "epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1", "eventfd2", "poll", "ppoll", "pipe2",
     "timerfd_create", "timerfd_settime", "signalfd4",
-    /* files: disks, console log, state file, /proc for statistics; a reset
-     * opens the kernel, initrd and disks again */
+    /* files: disks, the console log, /proc for statistics; a reset reads
+     * the boot images and locks copies of the disks' descriptors (the
+     * broker renames and creates files: vmm/broker.h) */
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek", "close",
     "openat", "newfstatat", "fstat", "statx", "fcntl", "flock", "fsync", "fdatasync", "fallocate",
-    "ftruncate", "rename", "unlink", "mkdir", "readlink", "getcwd", "access", "umask", "chmod", "dup", "dup3",
+    "ftruncate", "unlink", "readlink", "getcwd", "access", "dup", "dup3",
     /* sockets: switch ports, libslirp's NAT, control and console servers */
     "connect", "accept", "accept4", "bind", "listen", "shutdown", "sendto", "recvfrom", "sendmsg", "recvmsg",
     "sendmmsg", "recvmmsg", "setsockopt", "getsockopt", "getsockname", "getpeername",

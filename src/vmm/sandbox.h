@@ -3,20 +3,25 @@
  * Once its machine is built (devices, disks, ports open), a VM process
  * installs a seccomp filter on all its threads that allows only the system
  * calls its vCPU and I/O threads need; any other call stops the process
- * with SIGSYS after one log line that names the call. Starting a switch on
- * demand (the one thing that needs a new program) is left to a small
- * helper process forked before any thread exists, which only ever runs
- * `vireo switch --on-demand` for a network kind and a valid name.
+ * with SIGSYS after one log line that names the call. Before that, a VM
+ * process started as root becomes an unprivileged user (`--user`, default
+ * nobody). What it can then no longer do itself goes through its broker
+ * (vmm/broker.h).
  */
 #ifndef VIREO_VMM_SANDBOX_H
 #define VIREO_VMM_SANDBOX_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
-/* Fork the switch-starting helper and route net/client.c's on-demand
- * starts through it. Call while the process has one thread. 0, or -1 with
- * a message in err. */
-int sandbox_spawner_start(char *err, size_t errlen);
+/* The user (and group) a VM process started as root becomes: "NAME",
+ * "UID", "NAME:GROUP" or "UID:GID"; without a group, the user's own. Root
+ * is refused. 0, or -1 with a message in err. Call before the filter (it
+ * reads the user database). */
+int sandbox_resolve_user(const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen);
+/* Become uid/gid for good, with no supplementary groups. 0, or -1 with a
+ * message in err. */
+int sandbox_drop_to(uid_t uid, gid_t gid, char *err, size_t errlen);
 
 /* Install the filter on every thread of the process. 0, or -1 with a
  * message in err. */

@@ -28,6 +28,7 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "vmm/broker.h"
 #include "vmm/console.h"
 #include "vmm/console_server.h"
 #include "vmm/control.h"
@@ -79,6 +80,9 @@ struct vm {
     int sigfd;
     int stop_signal;                  /* the signal that stopped it, or 0 */
     bool sandboxed;                   /* the filter is on (for good) */
+    bool drop_user;                   /* started as root: become uid/gid before the filter */
+    uid_t uid;
+    gid_t gid;
 };
 
 static bool vio_read(void *opaque, struct rv_hart *h, uint64_t off, unsigned size, uint64_t *val)
@@ -182,7 +186,7 @@ static int make_nics(struct vm *vm)
         else
             nic_random_mac(mac);
         char err[512];
-        vm->nics[i] = nic_new(vm->io, &cfg->nics[i], i, mac, err, sizeof(err));
+        vm->nics[i] = nic_new(vm->io, &cfg->nics[i], i, mac, cfg->name, err, sizeof(err));
         if (!vm->nics[i]) {
             verror("%s", err);
             return -1;
@@ -525,7 +529,11 @@ static int run_once(struct vm *vm)
 
     if (!cfg->no_sandbox && !vm->sandboxed) {
         /* Everything is open now: from here on the process needs only
-         * what running the machine needs. */
+         * what running the machine needs, as nobody in particular. */
+        if (vm->drop_user && sandbox_drop_to(vm->uid, vm->gid, err, sizeof(err)) < 0) {
+            verror("%s", err);
+            goto out;
+        }
         if (sandbox_enter(err, sizeof(err)) < 0) {
             verror("%s (vireo run --no-sandbox goes on without it)", err);
             goto out;
@@ -594,6 +602,23 @@ static void press_power_button(void *opaque)
         virtio_input_press_power(vm->pbtn);
 }
 
+/* The broker (vmm/broker.h), told what this VM may ask of it. */
+static int start_broker(const struct vm_config *cfg, pid_t pid, uint64_t started, char *err, size_t errlen)
+{
+    struct broker_config bc = {
+        .control_path = cfg->control_path, .console_socket = cfg->console_socket, .console_log = cfg->console_log,
+        .state_file = cfg->state_file, .vm_pid = pid, .started_ns = started, .name = cfg->name,
+    };
+    for (unsigned i = 0; i < cfg->nnics && bc.nnets < BROKER_NETS_MAX; i++) {
+        const struct nic_config *n = &cfg->nics[i];
+        if (!nic_switch_kind(n->mode, &bc.nets[bc.nnets].kind))
+            continue;
+        snprintf(bc.nets[bc.nnets].name, sizeof(bc.nets[0].name), "%s", n->network);
+        bc.nnets++;
+    }
+    return broker_start(&bc, err, errlen);
+}
+
 int vm_run(const struct vm_config *cfg)
 {
     struct vm vm = { .cfg = cfg, .sigfd = -1, .kernel_fd = -1, .initrd_fd = -1, .firmware_fd = -1 };
@@ -605,9 +630,16 @@ int vm_run(const struct vm_config *cfg)
     if (cfg->state_file && state_file_write_running(cfg->state_file, pid, started, cfg->name) < 0)
         return 1;
     if (!cfg->no_sandbox && !cfg->dump_dtb) {
+        char err[512];
+        if (geteuid() == 0) {
+            if (sandbox_resolve_user(cfg->user ? cfg->user : "nobody", &vm.uid, &vm.gid, err, sizeof(err)) < 0) {
+                verror("%s", err);
+                goto out;
+            }
+            vm.drop_user = true;
+        }
         /* Forked now, while this is the only thread. */
-        char err[256];
-        if (sandbox_spawner_start(err, sizeof(err)) < 0) {
+        if (start_broker(cfg, pid, started, err, sizeof(err)) < 0) {
             verror("%s", err);
             goto out;
         }
@@ -624,6 +656,8 @@ int vm_run(const struct vm_config *cfg)
             verror("%s", err);
             goto out;
         }
+        if (broker_running())
+            console_server_set_log_rotator(vm.cs, broker_rotate_log, NULL);
     }
     vm.power_button = press_power_button;
     vm.power_button_opaque = &vm;
@@ -690,8 +724,14 @@ out:
     vsched_free(vm.sched);
     if (vm.sigfd >= 0)
         close(vm.sigfd);
-    if (cfg->state_file)
-        state_file_write_stopped(cfg->state_file, pid, started, cfg->name, status,
-                                 vm.stop_signal ? "signal" : NULL);
+    const char *reason = vm.stop_signal ? "signal" : NULL;
+    if (broker_running()) {
+        /* The process may no longer write where these live. */
+        broker_remove_sockets();
+        if (cfg->state_file && broker_write_state(status, reason) < 0)
+            verror("cannot write the state file %s: %s", cfg->state_file, strerror(errno));
+    } else if (cfg->state_file) {
+        state_file_write_stopped(cfg->state_file, pid, started, cfg->name, status, reason);
+    }
     return status;
 }

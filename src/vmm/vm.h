@@ -29,7 +29,8 @@ struct vm_config {
     enum vm_console_kind console; /* which device gets the terminal's input */
     const char *dump_dtb;         /* write the device tree here and exit */
     bool stats;                   /* print execution statistics at exit */
-    bool no_sandbox;              /* skip the seccomp filter (vmm/sandbox.h) */
+    bool no_sandbox;              /* skip the seccomp filter and the user change (vmm/sandbox.h) */
+    const char *user;             /* started as root, become this user (NULL: nobody) */
     struct nic_config nics[NIC_MAX];
     unsigned nnics;
     /* What default MACs are derived from, so they stay the same across

@@ -484,5 +484,128 @@ def test_sandbox():
         vm.close()
 
 
+def proc_ids(pid):
+    """Uid, Gid and Groups of a process, as lists of numbers."""
+    ids = {}
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            k, _, v = l.partition(":")
+            if k in ("Uid", "Gid", "Groups"):
+                ids[k] = [int(x) for x in v.split()]
+    return ids
+
+
+def children(pid, comm):
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    st = f.read()
+            except OSError:
+                continue
+            name, rest = st[st.index("(") + 1:st.rindex(")")], st[st.rindex(")") + 2:].split()
+            if name == comm and int(rest[1]) == pid:
+                found.append(int(d))
+    return found
+
+
+def switch_report(env, name):
+    p = subprocess.run([VIREO, "switch", "--status", "--json", "--kind", "intnet", "--name", name], env=env,
+                       capture_output=True, text=True, timeout=10)
+    return json.loads(p.stdout) if p.returncode == 0 else None
+
+
+def test_user_drop():
+    """Started as root, the VM process becomes nobody, with no groups, before
+    the guest runs; its broker stays root and does for it what it can no
+    longer do: the console log rotates at 1 MiB, an on-demand switch killed
+    under it is started again and the adapter plugs back in, and at exit
+    the state file says stopped and the sockets are gone. --user picks
+    another user; root, unknown users and --user with --no-sandbox are
+    refused."""
+    if os.geteuid() != 0:
+        print("SKIP: needs root")
+        sys.exit(77)
+    for args, needle in ((["--user", "root"], "not root"), (["--user", "no-such-user-x"], "no such user"),
+                         (["--user", "nobody:no-such-group-x"], "no such group"),
+                         (["--user", "nobody", "--no-sandbox"], "--no-sandbox")):
+        rc, so, se = run_cli(["run", "--no-nic"] + args)
+        expect(rc != 0 and needle in se, f"vireo run {' '.join(args)}: expected a refusal naming {needle!r}: {se!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        rt = os.path.join(tmp, "rt")
+        os.mkdir(rt, 0o700)
+        env = dict(os.environ, VIREO_RUNTIME_DIR=rt)
+        paths = {k: os.path.join(tmp, k) for k in ("ctl", "con", "log", "state")}
+        cmd = "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 1300000; echo LOG-$((1+1))FILLED; sleep 600"
+        p = subprocess.Popen([VIREO, "run", "--name", "ud", "--nic", "intnet=ud", "--control", paths["ctl"],
+                              "--console-socket", paths["con"], "--console-log", paths["log"],
+                              "--state-file", paths["state"], "--append", f'vireo.cmd="{cmd}"'],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            def log_has(needle):
+                try:
+                    with open(paths["log"], errors="replace") as f:
+                        return needle in f.read()
+                except OSError:
+                    return False
+            end = time.monotonic() + 120
+            while not log_has("LOG-2FILLED"):
+                expect(time.monotonic() < end and p.poll() is None, "the guest never filled its console log")
+                time.sleep(0.2)
+            ids = proc_ids(p.pid)
+            print(f"# VM process: {ids}")
+            expect(ids["Uid"] == [65534] * 4 and ids["Gid"][0] == ids["Gid"][3] and ids["Groups"] == [],
+                   f"the VM process did not become nobody without groups: {ids}")
+            brokers = children(p.pid, "vireo-broker")
+            expect(len(brokers) == 1 and proc_ids(brokers[0])["Uid"][1] == 0, f"no root broker: {brokers}")
+            rotated = os.path.getsize(paths["log"] + ".1")
+            expect(rotated == 1 << 20 and os.path.getsize(paths["log"]) < 1 << 20,
+                   f"the log did not rotate at 1 MiB: {rotated} and {os.path.getsize(paths['log'])} bytes")
+            expect(os.stat(paths["log"]).st_uid == 0 and os.stat(paths["log"]).st_mode & 0o077 == 0,
+                   "the new log is not root's alone")
+            # Kill the on-demand switch: the adapter plugs into a new one
+            # that the broker starts and connects it to.
+            r = switch_report(env, "ud")
+            expect(r and len(r["ports"]) == 1, f"the VM is not on its switch: {r}")
+            os.kill(r["pid"], signal.SIGKILL)
+            end = time.monotonic() + 20
+            while True:
+                r2 = switch_report(env, "ud")
+                if r2 and r2["pid"] != r["pid"] and len(r2["ports"]) == 1:
+                    break
+                expect(time.monotonic() < end, f"no new switch with the VM plugged in within 20 s: {r2}")
+                time.sleep(0.2)
+            print(f"# switch {r['pid']} killed; {r2['pid']} has the VM's port {r2['ports'][0]['client']}")
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(paths["ctl"])
+            s.sendall(b'{"op": "poweroff"}\n')
+            s.recv(4096)
+            s.close()
+            expect(p.wait(30) == 0, f"vireo run exited {p.returncode}")
+            with open(paths["state"]) as f:
+                st = json.load(f)
+            expect(st.get("state") == "stopped", f"state file after exit: {st}")
+            expect(not os.path.exists(paths["ctl"]) and not os.path.exists(paths["con"]),
+                   "the control or console socket is left behind")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            subprocess.run(["pkill", "-f", "switch --kind intnet --name ud"], capture_output=True)
+    vm = VM("sleep 60", extra=["--user", "daemon"])
+    try:
+        wait_ctl(vm)
+        vm.wait_line(lambda l: MARKER in l)
+        ids = proc_ids(vm.p.pid)
+        expect(ids["Uid"][0] == 1 and ids["Gid"][0] == 1, f"--user daemon: the VM process has {ids}")
+        vm.q({"op": "poweroff"})
+        expect(vm.wait_exit() == 0, "the VM did not power off")
+        expect(vm.read_state().get("state") == "stopped", "no stopped state with --user daemon")
+    finally:
+        vm.close()
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals()))
