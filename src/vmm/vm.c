@@ -602,6 +602,29 @@ static void press_power_button(void *opaque)
         virtio_input_press_power(vm->pbtn);
 }
 
+/* A NAT adapter forwards the guest's pings with an ICMP echo socket, which
+ * only groups in net.ipv4.ping_group_range may open (systemd allows all;
+ * the kernel's default, none). Root could fall back to a raw socket; the
+ * user the VM becomes cannot: say so once, rather than let ping fail
+ * silently. */
+static void check_nat_ping(const struct vm_config *cfg, gid_t gid)
+{
+    bool nat = false;
+    for (unsigned i = 0; i < cfg->nnics; i++)
+        nat |= cfg->nics[i].mode == NIC_NAT;
+    FILE *f = nat ? fopen("/proc/sys/net/ipv4/ping_group_range", "re") : NULL;
+    if (!f)
+        return;
+    unsigned long lo = 1, hi = 0;
+    if (fscanf(f, "%lu %lu", &lo, &hi) != 2)
+        lo = 1, hi = 0;
+    fclose(f);
+    if (gid < lo || gid > hi)
+        vwarn("NAT: the guest's pings will fail: the VM runs as group %u, outside net.ipv4.ping_group_range "
+              "(%lu %lu); TCP and UDP work. Widen the range (sysctl), or use --user with a group in it",
+              (unsigned)gid, lo, hi);
+}
+
 /* The broker (vmm/broker.h), told what this VM may ask of it. */
 static int start_broker(const struct vm_config *cfg, pid_t pid, uint64_t started, char *err, size_t errlen)
 {
@@ -637,6 +660,7 @@ int vm_run(const struct vm_config *cfg)
                 goto out;
             }
             vm.drop_user = true;
+            check_nat_ping(cfg, vm.gid);
         }
         /* Forked now, while this is the only thread. */
         if (start_broker(cfg, pid, started, err, sizeof(err)) < 0) {
