@@ -24,7 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from foundation import MARKER, finish, launch, median, qemu_cmd, wait_for  # noqa: E402
+from foundation import finish, launch, median, qemu_cmd, time_to_marker  # noqa: E402
 
 IO_MIB = 128
 # QEMU's virtio-blk may appear a moment after the guest's marker: wait for it.
@@ -32,14 +32,6 @@ IO_CMD = ("i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do usleep 100000; i=$
           f"dd if=/dev/zero of=/dev/vda bs=1M count={IO_MIB} oflag=direct conv=fsync; "
           f"dd if=/dev/vda of=/dev/null bs=1M count={IO_MIB} iflag=direct")
 DD_LINE = re.compile(rb"(\d+) bytes \([^)]*\) copied, ([0-9.]+) seconds")
-
-
-def boot_time(cmd):
-    p = launch(cmd)
-    t, _ = wait_for(p, MARKER)
-    p.kill()
-    finish(p)
-    return t
 
 
 def io_rates(cmd):
@@ -94,7 +86,7 @@ def main():
         row = []
         for k in ("on", "off", "qemu"):
             cmd = qemu_cmd(1, "") + ["-nic", "none"] if k == "qemu" else vireo_args(vireo, k == "on", "")
-            t = boot_time(cmd)
+            t = time_to_marker(cmd)
             boots[k].append(t)
             row.append(t)
         print("%-4d %8s %8s %8s" % (i + 1, *(fmt(x) for x in row)))

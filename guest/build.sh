@@ -275,7 +275,7 @@ build_progs() {
     for f in "$GUEST_DIR"/progs/*.c; do
         name=$(basename "$f" .c)
         log "progs: $name"
-        "${CROSS}gcc" -O2 -static -pthread -ffp-contract=off -Wall -o "$STAGE/usr/bin/$name" "$f"
+        "${CROSS}gcc" -O2 -static -pthread -ffp-contract=off -Wall -o "$STAGE/usr/bin/$name" "$f" -lm
         "${CROSS}strip" "$STAGE/usr/bin/$name"
     done
 }

@@ -179,6 +179,7 @@ next_block:
             if (likely(s) && likely(s->gen == atomic_load_explicit(&sys->code.gen[s->page], memory_order_acquire))) {
                 blk = s;
                 link = NULL;
+                h->stat_chained++;
                 goto enter_block;
             }
         }
@@ -189,6 +190,7 @@ next_block:
             goto next_block;
         }
         struct rv_block *found = rv_bcache_lookup(bc, &sys->code, paddr);
+        h->stat_cache_hits += found != NULL;
         if (unlikely(!found)) {
             /* Building may flush the whole cache, and the block holding
              * `link` with it. */
@@ -207,6 +209,7 @@ next_block:
         blk = found;
     enter_block:
         h->instret += blk->n;
+        h->stat_blocks_run++;
         tlb_r = h->tlb_r_cur;
         tlb_w = h->tlb_w_cur;
         ins = blk->insns;

@@ -156,8 +156,12 @@ struct rv_hart {
 
     /* statistics, read by other threads without locking */
     _Atomic uint64_t stat_instret;
-    uint64_t stat_blocks_translated, stat_block_lookups, stat_tlb_misses;
+    uint64_t stat_blocks_translated, stat_tlb_misses;
     uint64_t stat_wfi_sleeps, stat_mmio;
+    /* Blocks entered; of those, entered through a chain link (no TLB or
+     * cache lookup), and found in the block cache after a lookup (the
+     * rest were decoded: stat_blocks_translated). */
+    uint64_t stat_blocks_run, stat_chained, stat_cache_hits;
 };
 
 /* The set of harts of one machine and what they share. */

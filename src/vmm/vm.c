@@ -283,6 +283,7 @@ static int write_file(const char *path, const void *data, size_t len)
     return r == (ssize_t)len ? 0 : -1;
 }
 
+/* --stats: where the engine's time goes (bench/speed.py reads these lines). */
 static void print_stats(struct vm *vm, uint64_t elapsed_ns)
 {
     struct rv_sys *sys = &vm->board.sys;
@@ -290,9 +291,15 @@ static void print_stats(struct vm *vm, uint64_t elapsed_ns)
     for (unsigned i = 0; i < sys->nharts; i++) {
         struct rv_hart *h = sys->harts[i];
         total += h->instret;
-        fprintf(stderr, "vireo: vcpu%u: %llu instructions, %llu blocks decoded, %llu TLB misses, %llu MMIO, "
-                "%llu WFI sleeps\r\n", i, (unsigned long long)h->instret,
+        double runs = h->stat_blocks_run ? (double)h->stat_blocks_run : 1.0;
+        double looked = h->stat_blocks_run > h->stat_chained ? (double)(h->stat_blocks_run - h->stat_chained) : 1.0;
+        fprintf(stderr, "vireo: vcpu%u: %llu instructions, %llu blocks run (%.1f instructions each, %.1f%% chained, "
+                "%.2f%% of lookups hit the cache), %llu blocks decoded, %llu TLB misses (%.1f per million "
+                "instructions), %llu MMIO, %llu WFI sleeps\r\n", i, (unsigned long long)h->instret,
+                (unsigned long long)h->stat_blocks_run, (double)h->instret / runs,
+                100.0 * (double)h->stat_chained / runs, 100.0 * (double)h->stat_cache_hits / looked,
                 (unsigned long long)h->stat_blocks_translated, (unsigned long long)h->stat_tlb_misses,
+                h->instret ? 1e6 * (double)h->stat_tlb_misses / (double)h->instret : 0.0,
                 (unsigned long long)h->stat_mmio, (unsigned long long)h->stat_wfi_sleeps);
     }
     double s = (double)elapsed_ns / 1e9;
