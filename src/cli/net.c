@@ -3,11 +3,13 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/parse.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/switch_status.h"
 #include "mgmt/paths.h"
 
 static const char *NET_USAGE =
@@ -17,7 +19,7 @@ static const char *NET_USAGE =
     "              [--no-dhcp] [--natpf RULE]... [--uplink SPEC]... [--pcap FILE]\n"
     "                                  define a network (for bridged, NAME is the host interface)\n"
     "  list [--json] [-q|--quiet]      all defined networks (--quiet: only the names)\n"
-    "  show NAME [--json]              one network\n"
+    "  show NAME [--json]              one network, with its switch's ports and counters\n"
     "  delete NAME                     remove a network's definition (its switch stops)\n"
     "\n"
     "VMs join with --nicN KIND=NAME. Networks used without being defined are created\n"
@@ -29,6 +31,26 @@ static int bad(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see 'vireo net --help')\n");
     return 2;
+}
+
+/* `net show NAME`: the definition, one line a setting, then the switch. */
+static void show_network(json_t *n)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(n, key, v) {
+        if (!strcmp(key, "switch") || !strcmp(key, "switch_error") || json_is_null(v) ||
+            (json_is_array(v) && !json_array_size(v)))
+            continue;
+        char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        printf("%-12s %s\n", key, text ? text : json_string_value(v));
+        free(text);
+    }
+    json_t *rep = json_object_get(n, "switch");
+    if (rep)
+        print_switch_status(stdout, rep);
+    else if (json_object_get(n, "switch_error"))
+        printf("switch: %s\n", json_string_value(json_object_get(n, "switch_error")));
 }
 
 int cmd_net(int argc, char **argv)
@@ -149,6 +171,8 @@ int cmd_net(int argc, char **argv)
             printf("%-24s %-11s %s\n", json_string_value(json_object_get(n, "name")),
                    json_string_value(json_object_get(n, "kind")),
                    json_string_value(json_object_get(n, "state")) ? json_string_value(json_object_get(n, "state")) : "");
+    } else if (!list && !json && !strcmp(cmd, "show")) {
+        show_network(ans);
     } else if (list || !strcmp(cmd, "show")) {
         json_dumpf(ans, stdout, JSON_INDENT(2));
         printf("\n");

@@ -52,7 +52,7 @@ static void switch_usage(FILE *f)
 static int switch_status(const struct hub_config *c, bool as_json)
 {
     char err[512], *text = NULL;
-    if (hub_status_query(c->kind, c->name, &text, err, sizeof(err)) < 0) {
+    if (hub_status_query(c->kind, c->name, 5000, &text, err, sizeof(err)) < 0) {
         fprintf(stderr, "vireo switch: %s\n", err);
         return 1;
     }

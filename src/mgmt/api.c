@@ -17,6 +17,8 @@
 
 #include "base/log.h"
 #include "mgmt/paths.h"
+#include "net/hub_status.h"
+#include "net/rundir.h"
 
 #define SUB_BUF_MAX (1 << 20)   /* an event stream client this far behind is dropped */
 
@@ -191,6 +193,10 @@ static json_t *vm_obj(struct api *a, json_t *def)
     return o;
 }
 
+/* How long GET /v1/networks/NAME waits for the switch's report (the API
+ * thread waits: a switch never blocks, so this only bounds a wedged one). */
+#define SWITCH_REPORT_MS 1000
+
 static json_t *net_obj(struct api *a, json_t *def)
 {
     json_t *o = json_deep_copy(def);
@@ -199,6 +205,30 @@ static json_t *net_obj(struct api *a, json_t *def)
                         json_string(net_state(a, json_string_value(json_object_get(def, "name")), &pid)));
     if (pid > 0)
         json_object_set_new(o, "pid", json_integer(pid));
+    return o;
+}
+
+/* One network in detail: with its running switch's ports and counters
+ * (net/hub_status.h) as "switch", or why not as "switch_error". */
+static json_t *net_detail(struct api *a, json_t *def)
+{
+    json_t *o = net_obj(a, def);
+    enum hub_kind kind;
+    char err[512], *text = NULL;
+    if (strcmp(json_string_value(json_object_get(o, "state")), "running") ||
+        hub_kind_parse(json_string_value(json_object_get(def, "kind")), &kind) < 0)
+        return o;
+    if (hub_status_query(kind, json_string_value(json_object_get(def, "name")), SWITCH_REPORT_MS, &text, err,
+                         sizeof(err)) < 0) {
+        json_object_set_new(o, "switch_error", json_string(err));
+        return o;
+    }
+    json_t *rep = json_loads(text, 0, NULL);
+    free(text);
+    if (json_is_object(rep))
+        json_object_set_new(o, "switch", rep);
+    else
+        json_decref(rep);
     return o;
 }
 
@@ -655,7 +685,7 @@ static enum outcome route(struct api *a, struct req *r, const char *url, const c
                 DONE(answer(r, 404, err_obj("no network named '%s'", name)));
             METHOD(get || del, "GET or DELETE");
             if (get)
-                DONE(answer(r, 200, net_obj(a, store_net_get(a->st, name))));
+                DONE(answer(r, 200, net_detail(a, store_net_get(a->st, name))));
             enum store_err e = store_net_delete(a->st, name, err, sizeof(err));
             if (e != STORE_OK)
                 DONE(answer(r, store_status(e), err_obj("%s", err)));

@@ -12,7 +12,6 @@
 
 #include "net/rundir.h"
 
-#define QUERY_TIMEOUT_MS 5000
 #define REPORT_MAX (1u << 20)   /* 64 ports' worth is ~20 KiB */
 
 static json_t *port_json(const struct hub_status_port *sp)
@@ -56,7 +55,7 @@ char *hub_status_build(enum hub_kind kind, const char *name, unsigned mtu, const
     return text;
 }
 
-int hub_status_query(enum hub_kind kind, const char *name, char **json, char *err, size_t errlen)
+int hub_status_query(enum hub_kind kind, const char *name, int timeout_ms, char **json, char *err, size_t errlen)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     char path[sizeof(a.sun_path)];
@@ -81,7 +80,7 @@ int hub_status_query(enum hub_kind kind, const char *name, char **json, char *er
     ssize_t n = -1;
     struct pollfd p = { fd, POLLIN, 0 };
     if (buf && send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) == (ssize_t)sizeof(hello) &&
-        poll(&p, 1, QUERY_TIMEOUT_MS) == 1)
+        poll(&p, 1, timeout_ms) == 1)
         n = recv(fd, buf, REPORT_MAX, MSG_TRUNC);
     close(fd);
     struct hub_welcome w;

@@ -37,7 +37,7 @@ char *hub_status_build(enum hub_kind kind, const char *name, unsigned mtu, const
 
 /* Ask the running switch of kind/name for its report: 0 and *json
  * (malloc'd), or -1 with a message in err (no such switch, no answer
- * within 5 s, a malformed answer). */
-int hub_status_query(enum hub_kind kind, const char *name, char **json, char *err, size_t errlen);
+ * within timeout_ms, a malformed answer). */
+int hub_status_query(enum hub_kind kind, const char *name, int timeout_ms, char **json, char *err, size_t errlen);
 
 #endif

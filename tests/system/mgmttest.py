@@ -324,7 +324,8 @@ def test_daemon_kill():
 
 def test_net_daemon_restart():
     """A defined network's switch outlives a daemon kill; the new daemon
-    adopts it (same process) and stops it when the network is deleted."""
+    adopts it (same process), reports its ports (net show) and stops it
+    when the network is deleted."""
     h = Home()
     try:
         h.ok("net", "create", "lan", "--kind", "intnet")
@@ -337,6 +338,24 @@ def test_net_daemon_restart():
         expect(alive(pid), "the switch died with the daemon")
         nets = json.loads(h.ok("net", "list", "--json"))
         expect(nets[0]["state"] == "running" and nets[0].get("pid") == pid, "not adopted: %s" % nets)
+        # `net show` carries the switch's own report: a VM on the network
+        # is a port named after it, with its MAC and counters.
+        h.ok("vm", "create", "onlan", "--memory", "128M", "--nic1", "intnet=lan")
+        h.ok("vm", "start", "onlan")
+        h.wait_console("onlan", MARKER)
+        deadline = time.monotonic() + 15
+        while True:  # until the guest's DHCP client has sent something
+            show = json.loads(h.ok("net", "show", "lan", "--json"))
+            ports = show.get("switch", {}).get("ports", [])
+            if (ports and ports[0]["rx_frames"] > 0) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        expect(show.get("switch", {}).get("pid") == pid and [p["client"] for p in ports] == ["onlan nic1"]
+               and ports[0]["rx_frames"] > 0, "net show lan: %s" % show)
+        table = h.ok("net", "show", "lan")
+        expect("onlan nic1" in table and ports[0]["mac"] in table, "net show prints no port table:\n" + table)
+        h.ok("vm", "poweroff", "onlan")
+        h.ok("vm", "delete", "onlan")
         h.ok("net", "delete", "lan")
         deadline = time.monotonic() + 10
         while alive(pid) and time.monotonic() < deadline:
