@@ -10,6 +10,7 @@
 #include "base/parse.h"
 #include "cli/commands.h"
 #include "riscv/csr.h"
+#include "riscv/jit.h"
 #include "vmm/vcpu_sched.h"
 #include "vmm/vm.h"
 
@@ -52,6 +53,8 @@ static void run_usage(FILE *f)
             "  --stats                print execution statistics when the VM stops\n"
             "  --no-sandbox           run without the system-call filter, and as root stay root (for\n"
             "                         debugging; docs/security.md)\n"
+            "  --engine interp|jit    run guest code interpreted (default) or translated to host\n"
+            "                         code (x86-64; in progress: docs/jit.md)\n"
             "  --user USER[:GROUP]    started as root, become this user once the machine is built\n"
             "                         (default nobody); not with --no-sandbox\n"
             "  --name NAME            the VM's name (messages, status; default MAC seed without a disk)\n"
@@ -77,7 +80,7 @@ static int bad(const char *fmt, const char *arg)
 int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
-           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_USER, O_NIC, O_NATPF, O_NONIC,
+           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_USER, O_ENGINE, O_NIC, O_NATPF, O_NONIC,
            O_NAME = 400, O_CONTROL, O_STATEFILE, O_CPUCAP, O_CPUAFF, O_CONSOCK, O_CONLOG };
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -94,6 +97,7 @@ int cmd_run(int argc, char **argv)
         { "dump-dtb", required_argument, NULL, O_DUMPDTB },
         { "stats", no_argument, NULL, O_STATS },
         { "no-sandbox", no_argument, NULL, O_NOSANDBOX }, { "user", required_argument, NULL, O_USER },
+        { "engine", required_argument, NULL, O_ENGINE },
         { "nic", required_argument, NULL, O_NIC },
         { "natpf", required_argument, NULL, O_NATPF },
         { "no-nic", no_argument, NULL, O_NONIC },
@@ -188,6 +192,16 @@ int cmd_run(int argc, char **argv)
         case O_STATS: cfg.stats = true; break;
         case O_NOSANDBOX: cfg.no_sandbox = true; break;
         case O_USER: cfg.user = optarg; break;
+        case O_ENGINE:
+            if (!strcmp(optarg, "interp"))
+                cfg.jit = false;
+            else if (!strcmp(optarg, "jit") && rv_jit_available())
+                cfg.jit = true;
+            else if (!strcmp(optarg, "jit"))
+                return bad("%s", "--engine jit: this build has no JIT for this host (x86-64 only); use interp");
+            else
+                return bad("--engine '%s': expected interp or jit", optarg);
+            break;
         case O_NIC:
             if (cfg.nnics >= NIC_MAX)
                 return bad("--nic '%s': too many adapters (at most 8)", optarg);

@@ -65,6 +65,7 @@ int board_init(struct board *b, const struct board_config *cfg, char *err, size_
     };
     if (rv_sys_init(&b->sys, &bus, cfg->ncpus) < 0)
         return board_error(err, errlen, "out of memory setting up the CPUs");
+    b->sys.jit = cfg->jit;
     b->sys.max_satp_mode = cfg->max_satp_mode ? cfg->max_satp_mode : SATP_MODE_SV48;
     for (unsigned i = 0; i < cfg->ncpus; i++)
         if (!rv_hart_new(&b->sys, i))

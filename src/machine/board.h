@@ -39,6 +39,7 @@ struct board_config {
     const char *cmdline;  /* may be NULL */
     const char *firmware; /* M-mode firmware (OpenSBI, bare test); NULL = built-in SBI */
     unsigned max_satp_mode; /* SATP_MODE_SV39/48/57 */
+    bool jit;             /* the execution engine translates (riscv/jit.h) */
     /* With image_fds, the images are read from these descriptors (the VM
      * opens them once and reads them again on every guest reset, so a
      * reset needs neither the paths nor the privileges to open them);

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "base/log.h"
+#include "riscv/jit.h"
 
 /* 16 MiB of decoded instructions is about a million instructions: far more
  * than a Linux guest's hot code, and only touched pages cost memory. */
@@ -29,6 +30,7 @@ void rv_bcache_free(struct rv_block_cache *c)
     if (!c)
         return;
     munmap(c->arena, c->arena_size);
+    rv_jit_buffer_free(c);
     free(c);
 }
 
@@ -36,6 +38,7 @@ void rv_bcache_flush(struct rv_block_cache *c)
 {
     memset(c->table, 0, sizeof(c->table));
     c->arena_used = 0;
+    c->code_used = 0;
     c->flushes++;
 }
 

@@ -27,6 +27,7 @@ struct rv_block {
      * where it is reached through the same translation, so following a
      * link needs no TLB lookup; still checked against the page generation. */
     struct rv_block *succ[2];
+    void *code;    /* translated code (riscv/jit.h), or NULL: interpreted */
     struct rv_insn insns[];
 };
 
@@ -36,6 +37,12 @@ struct rv_block_cache {
     uint8_t *arena;
     size_t arena_size, arena_used;
     uint64_t flushes;
+    /* The JIT's code (riscv/jit.h): written through code_rw, run through
+     * code_rx; emptied with the blocks. NULL: no JIT for this hart. */
+    uint8_t *code_rw, *code_rx;
+    size_t code_size, code_used;
+    uint64_t jit_blocks, jit_bytes; /* translated since start (statistics) */
+    bool jit_failed;                /* no code buffer could be made */
 };
 
 struct rv_block_cache *rv_bcache_new(void);

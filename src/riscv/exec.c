@@ -8,9 +8,11 @@
 #include <sched.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "riscv/block.h"
 #include "riscv/csr.h"
 #include "riscv/fpu.h"
+#include "riscv/jit.h"
 #include "riscv/mmu.h"
 #include "riscv/trap.h"
 
@@ -54,6 +56,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
         b->gen = 0;
         b->n = 1;
         b->bytes = 4;
+        b->code = NULL;
         return b;
     }
 
@@ -64,6 +67,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     atomic_store(&h->sys->code.has_code[page], 1);
     uint32_t gen = atomic_load(&h->sys->code.gen[page]);
 
+    enum rv_op ops[RV_BLOCK_MAX_INSNS];
     b = rv_bcache_alloc(c, RV_BLOCK_MAX_INSNS);
     while (n < RV_BLOCK_MAX_INSNS && pos + 2 <= page_left) {
         uint32_t raw;
@@ -79,6 +83,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
         struct rv_insn *in = &b->insns[n];
         unsigned len;
         enum rv_op op = rv_decode(raw, in, &len);
+        ops[n] = op;
         in->handler = op_labels[op];
         in->off = (uint8_t)(pos / 2);
         pos += len;
@@ -94,6 +99,14 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     b->bytes = (uint16_t)pos;
     b->gen = gen;
     rv_bcache_shrink_last(c, b, n);
+    b->code = NULL;
+    if (h->sys->jit) {
+        /* The code buffer is made on first use (a hart of a JIT machine
+         * that cannot have one runs interpreted, after one message). */
+        if (!c->code_rw && !c->jit_failed && (c->jit_failed = !rv_jit_buffer_init(c)))
+            vwarn("hart %u: no memory for translated code: interpreting", (unsigned)h->hartid);
+        rv_jit_translate(c, b, ops);
+    }
     /* If a store cleared the flag meanwhile, the generation it bumped no
      * longer matches: the block runs once and is decoded again next time. */
     if (atomic_load(&h->sys->code.has_code[page]) && atomic_load(&h->sys->code.gen[page]) == gen)
@@ -210,6 +223,16 @@ next_block:
     enter_block:
         h->instret += blk->n;
         h->stat_blocks_run++;
+        if (blk->code) {
+            int r = ((rv_jit_fn)blk->code)(h);
+            if (likely(r <= RV_JIT_EXIT_FALLTHROUGH)) {
+                link = &blk->succ[r];
+                link_pc = bpc;
+            } else if (r == RV_JIT_EXIT_EXCEPTION) {
+                rv_trap(h, h->exc_cause, h->exc_tval);
+            }
+            goto next_block;
+        }
         tlb_r = h->tlb_r_cur;
         tlb_w = h->tlb_w_cur;
         ins = blk->insns;

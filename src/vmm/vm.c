@@ -21,6 +21,7 @@
 #include "machine/board.h"
 #include "machine/rtc.h"
 #include "machine/uart.h"
+#include "riscv/block.h"
 #include "riscv/hart.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
@@ -302,6 +303,13 @@ static void print_stats(struct vm *vm, uint64_t elapsed_ns)
                 h->instret ? 1e6 * (double)h->stat_tlb_misses / (double)h->instret : 0.0,
                 (unsigned long long)h->stat_mmio, (unsigned long long)h->stat_wfi_sleeps);
     }
+    if (sys->jit) {
+        uint64_t nb = 0, bytes = 0;
+        for (unsigned i = 0; i < sys->nharts; i++)
+            nb += sys->harts[i]->blocks->jit_blocks, bytes += sys->harts[i]->blocks->jit_bytes;
+        fprintf(stderr, "vireo: jit: %llu blocks translated, %.1f KiB of code\r\n", (unsigned long long)nb,
+                (double)bytes / 1024);
+    }
     double s = (double)elapsed_ns / 1e9;
     fprintf(stderr, "vireo: %.3f s, %llu instructions, %.1f MIPS\r\n", s, (unsigned long long)total,
             s > 0 ? (double)total / s / 1e6 : 0.0);
@@ -500,7 +508,7 @@ static int run_once(struct vm *vm)
     struct board_config bc = {
         .ncpus = cfg->ncpus, .ram_size = cfg->ram_size,
         .kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->cmdline, .firmware = cfg->firmware,
-        .max_satp_mode = cfg->max_satp_mode,
+        .max_satp_mode = cfg->max_satp_mode, .jit = cfg->jit,
         .image_fds = true, .kernel_fd = vm->kernel_fd, .initrd_fd = vm->initrd_fd, .firmware_fd = vm->firmware_fd,
         .console = { vm->cs ? console_server_write : stdio_console_write,
                      vm->cs ? (void *)vm->cs : (void *)vm->console },

@@ -30,6 +30,7 @@ struct vm_config {
     const char *dump_dtb;         /* write the device tree here and exit */
     bool stats;                   /* print execution statistics at exit */
     bool no_sandbox;              /* skip the seccomp filter and the user change (vmm/sandbox.h) */
+    bool jit;                     /* --engine jit (docs/jit.md) */
     const char *user;             /* started as root, become this user (NULL: nobody) */
     struct nic_config nics[NIC_MAX];
     unsigned nnics;

@@ -8,6 +8,7 @@ marker, `vireo.poweroff=1` powers the machine off afterwards, so a test reads
 the console output and the exit status of `vireo run`.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -274,6 +275,28 @@ def test_shell_power():
     vm.type("exit\n")
     rc = vm.wait_exit(30)
     expect(rc == 0, f"vireo run exited {rc} after the guest's shell exited")
+
+
+def test_jit_suite():
+    """--engine jit boots the default guest on 1 and 2 vCPUs and computes
+    what the interpreter computes: the CPU suite's checksums agree, and the
+    JIT did translate blocks (docs/jit.md)."""
+    sums = {}
+    for engine in ("interp", "jit"):
+        for cpus in (1, 2):
+            rc, out = run_vm("vireo-cpusuite 0.1 int branch mem fp && vireo-atomic-counter 2 20000", cpus=cpus,
+                             extra=["--engine", engine, "--stats"])
+            expect(rc == 0 and MARKER in out, f"--engine {engine} on {cpus} vCPUs did not run", out)
+            parts = dict(re.findall(r"cpusuite part=(\w+) score=\S+ seconds=\S+ checksum=(\w+)", out))
+            expect(len(parts) == 4 and "expected=40000" in out and "counter=40000" in out,
+                   f"--engine {engine}: suite or counter incomplete", out)
+            sums[(engine, cpus)] = parts
+            if engine == "jit":
+                m = re.search(r"jit: (\d+) blocks translated", out)
+                expect(m and int(m.group(1)) > 1000, f"the JIT translated too few blocks: {m and m.group(0)}", out)
+    first = sums[("interp", 1)]
+    for k, v in sums.items():
+        expect(v == first, f"checksums differ: {k} {v} against interp/1 {first}")
 
 
 def test_dump_dtb():

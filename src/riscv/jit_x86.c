@@ -1,0 +1,687 @@
+/* The x86-64 translator (riscv/jit.h, docs/jit.md). First cut: guest
+ * registers stay in h->x (rbp points at them), each instruction loads its
+ * operands, operates and stores rd; loads and stores take the TLB inline;
+ * division and the high multiplies call small helpers with the
+ * interpreter's semantics. A block with any other op is not translated.
+ *
+ * Registers inside a block: rbx = the hart, rbp = &h->x[0], r12 = the
+ * block's virtual start PC, r13 / r14 = the current load / store TLB set,
+ * r15 = the machine (rv_sys). rax, rcx, rdx, rsi, rdi are scratch. */
+#include "riscv/jit.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "riscv/hart.h"
+#include "riscv/mmu.h"
+
+#if defined(__x86_64__)
+
+#define CODE_SIZE (16u << 20)
+/* Room one block may need at most: 64 instructions of at most ~160 bytes
+ * (a store with its slow path), the prologue and the epilogue. */
+#define BLOCK_CODE_MAX (RV_BLOCK_MAX_INSNS * 160 + 256)
+
+bool rv_jit_available(void) { return true; }
+
+bool rv_jit_buffer_init(struct rv_block_cache *c)
+{
+    int fd = memfd_create("vireo-jit", MFD_CLOEXEC);
+    if (fd < 0)
+        return false;
+    void *rw = MAP_FAILED, *rx = MAP_FAILED;
+    if (ftruncate(fd, CODE_SIZE) == 0) {
+        rw = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        rx = mmap(NULL, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    }
+    close(fd);
+    if (rw == MAP_FAILED || rx == MAP_FAILED) {
+        if (rw != MAP_FAILED)
+            munmap(rw, CODE_SIZE);
+        if (rx != MAP_FAILED)
+            munmap(rx, CODE_SIZE);
+        return false;
+    }
+    c->code_rw = rw;
+    c->code_rx = rx;
+    c->code_size = CODE_SIZE;
+    c->code_used = 0;
+    return true;
+}
+
+void rv_jit_buffer_free(struct rv_block_cache *c)
+{
+    if (c->code_rw)
+        munmap(c->code_rw, c->code_size);
+    if (c->code_rx)
+        munmap(c->code_rx, c->code_size);
+    c->code_rw = c->code_rx = NULL;
+}
+
+/* ---- the emitter ---- */
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7, CC_L = 0xc, CC_GE = 0xd };
+
+struct em {
+    uint8_t *p, *end;
+    bool full;
+};
+
+static void b1(struct em *e, uint8_t v)
+{
+    if (e->p < e->end)
+        *e->p++ = v;
+    else
+        e->full = true;
+}
+
+static void d32(struct em *e, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b1(e, (uint8_t)(v >> (8 * i)));
+}
+
+static void d64(struct em *e, uint64_t v)
+{
+    d32(e, (uint32_t)v);
+    d32(e, (uint32_t)(v >> 32));
+}
+
+/* REX for ModRM.reg = reg and ModRM.rm (or SIB.base) = base. */
+static void rex(struct em *e, bool w, int reg, int base)
+{
+    uint8_t r = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((base & 8) ? 1 : 0));
+    if (r != 0x40)
+        b1(e, r);
+}
+
+/* ModRM (and SIB) for [base + disp32]. */
+static void mem(struct em *e, int reg, int base, int32_t disp)
+{
+    b1(e, (uint8_t)(0x80 | ((reg & 7) << 3) | (base & 7)));
+    if ((base & 7) == RSP)
+        b1(e, 0x24);
+    d32(e, (uint32_t)disp);
+}
+
+static void op_m(struct em *e, bool w, uint8_t op, int reg, int base, int32_t disp)
+{
+    rex(e, w, reg, base);
+    b1(e, op);
+    mem(e, reg, base, disp);
+}
+
+static void op2_m(struct em *e, bool w, uint8_t op, int reg, int base, int32_t disp)
+{
+    rex(e, w, reg, base);
+    b1(e, 0x0f);
+    b1(e, op);
+    mem(e, reg, base, disp);
+}
+
+/* op with ModRM.reg = reg, ModRM.rm = rm (both registers). */
+static void op_r(struct em *e, bool w, uint8_t op, int reg, int rm)
+{
+    rex(e, w, reg, rm);
+    b1(e, op);
+    b1(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+static void op2_r(struct em *e, bool w, uint8_t op, int reg, int rm)
+{
+    rex(e, w, reg, rm);
+    b1(e, 0x0f);
+    b1(e, op);
+    b1(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+static void mov_load(struct em *e, int r, int base, int32_t disp) { op_m(e, true, 0x8b, r, base, disp); }
+static void mov_store(struct em *e, int r, int base, int32_t disp) { op_m(e, true, 0x89, r, base, disp); }
+static void mov_rr(struct em *e, int dst, int src) { op_r(e, true, 0x89, src, dst); }
+
+static void mov_imm(struct em *e, int r, uint64_t v)
+{
+    if ((int64_t)v == (int32_t)v) { /* mov r64, simm32 */
+        rex(e, true, 0, r);
+        b1(e, 0xc7);
+        b1(e, (uint8_t)(0xc0 | (r & 7)));
+        d32(e, (uint32_t)v);
+    } else {
+        rex(e, true, 0, r);
+        b1(e, (uint8_t)(0xb8 + (r & 7)));
+        d64(e, v);
+    }
+}
+
+/* add/or/and/sub/xor/cmp r, simm32: ext 0/1/4/5/6/7 */
+static void alu_imm(struct em *e, bool w, unsigned ext, int r, int32_t imm)
+{
+    rex(e, w, 0, r);
+    b1(e, 0x81);
+    b1(e, (uint8_t)(0xc0 | (ext << 3) | (r & 7)));
+    d32(e, (uint32_t)imm);
+}
+
+/* shl/shr/sar r, imm8: ext 4/5/7 */
+static void shift_imm(struct em *e, bool w, unsigned ext, int r, unsigned n)
+{
+    rex(e, w, 0, r);
+    b1(e, 0xc1);
+    b1(e, (uint8_t)(0xc0 | (ext << 3) | (r & 7)));
+    b1(e, (uint8_t)n);
+}
+
+static void shift_cl(struct em *e, bool w, unsigned ext, int r)
+{
+    rex(e, w, 0, r);
+    b1(e, 0xd3);
+    b1(e, (uint8_t)(0xc0 | (ext << 3) | (r & 7)));
+}
+
+static void movsxd(struct em *e, int dst, int src) { op_r(e, true, 0x63, dst, src); }
+
+/* setcc al; movzx eax, al */
+static void setcc_rax(struct em *e, unsigned cc)
+{
+    b1(e, 0x0f);
+    b1(e, (uint8_t)(0x90 | cc));
+    b1(e, 0xc0);
+    op2_r(e, false, 0xb6, RAX, RAX);
+}
+
+/* A forward jump to patch: returns where its rel32 lives. */
+static uint8_t *jcc(struct em *e, unsigned cc)
+{
+    b1(e, 0x0f);
+    b1(e, (uint8_t)(0x80 | cc));
+    uint8_t *at = e->p;
+    d32(e, 0);
+    return at;
+}
+
+static uint8_t *jmp(struct em *e)
+{
+    b1(e, 0xe9);
+    uint8_t *at = e->p;
+    d32(e, 0);
+    return at;
+}
+
+static void land(struct em *e, uint8_t *at)
+{
+    if (e->full || !at)
+        return;
+    int32_t rel = (int32_t)(e->p - (at + 4));
+    memcpy(at, &rel, 4);
+}
+
+static void call(struct em *e, const void *fn)
+{
+    mov_imm(e, RAX, (uint64_t)(uintptr_t)fn);
+    b1(e, 0xff);
+    b1(e, 0xd0);
+}
+
+/* ---- helpers the code calls (the interpreter's semantics) ---- */
+
+static uint64_t h_mulh(uint64_t a, uint64_t b) { return (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64); }
+static uint64_t h_mulhsu(uint64_t a, uint64_t b) { return (uint64_t)(((__int128)(int64_t)a * (__int128)(unsigned __int128)b) >> 64); }
+static uint64_t h_mulhu(uint64_t a, uint64_t b) { return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64); }
+static uint64_t h_div(uint64_t ua, uint64_t ub)
+{
+    int64_t a = (int64_t)ua, b = (int64_t)ub;
+    return b == 0 ? ~0ull : (a == INT64_MIN && b == -1) ? (uint64_t)a : (uint64_t)(a / b);
+}
+static uint64_t h_divu(uint64_t a, uint64_t b) { return b == 0 ? ~0ull : a / b; }
+static uint64_t h_rem(uint64_t ua, uint64_t ub)
+{
+    int64_t a = (int64_t)ua, b = (int64_t)ub;
+    return b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b);
+}
+static uint64_t h_remu(uint64_t a, uint64_t b) { return b == 0 ? a : a % b; }
+static uint64_t h_divw(uint64_t ua, uint64_t ub)
+{
+    int32_t a = (int32_t)ua, b = (int32_t)ub;
+    return (uint64_t)(int64_t)(b == 0 ? -1 : (a == INT32_MIN && b == -1) ? a : a / b);
+}
+static uint64_t h_divuw(uint64_t ua, uint64_t ub)
+{
+    uint32_t a = (uint32_t)ua, b = (uint32_t)ub;
+    return (uint64_t)(int64_t)(int32_t)(b == 0 ? ~0u : a / b);
+}
+static uint64_t h_remw(uint64_t ua, uint64_t ub)
+{
+    int32_t a = (int32_t)ua, b = (int32_t)ub;
+    return (uint64_t)(int64_t)(b == 0 ? a : (a == INT32_MIN && b == -1) ? 0 : a % b);
+}
+static uint64_t h_remuw(uint64_t ua, uint64_t ub)
+{
+    uint32_t a = (uint32_t)ua, b = (uint32_t)ub;
+    return (uint64_t)(int64_t)(int32_t)(b == 0 ? a : a % b);
+}
+
+/* ---- translation ---- */
+
+#define HOFF(field) ((int32_t)offsetof(struct rv_hart, field))
+#define XOFF(i) ((int32_t)(8 * (i)))
+
+struct tr {
+    struct em e;
+    const struct rv_block *b;
+    uint8_t *to_epilogue[4 * RV_BLOCK_MAX_INSNS + 4];
+    unsigned nexits;
+};
+
+static void load_x(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBP, XOFF(i)); }
+static void store_x(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBP, XOFF(i)); }
+
+/* h->pc = block start + delta */
+static void set_pc(struct tr *t, int64_t delta)
+{
+    mov_imm(&t->e, RAX, (uint64_t)delta);
+    op_r(&t->e, true, 0x01, R12, RAX); /* add rax, r12 */
+    mov_store(&t->e, RAX, RBX, HOFF(pc));
+}
+
+static void leave(struct tr *t, int code)
+{
+    b1(&t->e, 0xb8); /* mov eax, imm32 */
+    d32(&t->e, (uint32_t)code);
+    if (t->nexits < sizeof(t->to_epilogue) / sizeof(t->to_epilogue[0]))
+        t->to_epilogue[t->nexits++] = jmp(&t->e);
+    else
+        t->e.full = true;
+}
+
+/* The exception exit of instruction idx: its PC, instret back by the
+ * instructions that did not run (the interpreter's rule). */
+static void exception_exit(struct tr *t, unsigned idx)
+{
+    set_pc(t, 2 * (int64_t)t->b->insns[idx].off);
+    rex(&t->e, true, 0, RBX);
+    b1(&t->e, 0x81);
+    mem(&t->e, 5, RBX, HOFF(instret)); /* sub qword [rbx+instret], imm32 */
+    d32(&t->e, (uint32_t)(t->b->n - idx));
+    leave(t, RV_JIT_EXIT_EXCEPTION);
+}
+
+/* rax = x[rs1] + imm; rcx = the TLB entry of that page in set `tlb`;
+ * jumps to the returned patch points when the entry does not map it or
+ * the access would cross the page. */
+static void tlb_probe(struct tr *t, const struct rv_insn *in, int tlb, unsigned size, uint8_t **miss1,
+                      uint8_t **miss2)
+{
+    struct em *e = &t->e;
+    load_x(t, RAX, in->rs1);
+    if (in->imm)
+        alu_imm(e, true, 0, RAX, in->imm);
+    mov_rr(e, RDX, RAX);
+    shift_imm(e, true, 5, RDX, 12);             /* rdx = va >> 12 */
+    mov_rr(e, RCX, RDX);
+    alu_imm(e, false, 4, RCX, RV_TLB_SIZE - 1); /* and ecx, 511 */
+    shift_imm(e, true, 4, RCX, 4);              /* * sizeof(struct rv_tlb_entry) */
+    op_r(e, true, 0x01, tlb, RCX);              /* add rcx, tlb */
+    op_m(e, true, 0x3b, RDX, RCX, 0);           /* cmp rdx, [rcx] (tag) */
+    *miss1 = jcc(e, CC_NE);
+    *miss2 = NULL;
+    if (size > 1) {
+        op_r(e, false, 0x89, RAX, RDX);         /* mov edx, eax */
+        alu_imm(e, false, 4, RDX, 0xfff);
+        alu_imm(e, false, 7, RDX, (int32_t)(4096 - size));
+        *miss2 = jcc(e, CC_A);
+    }
+    op_m(e, true, 0x03, RAX, RCX, 8);           /* add rax, [rcx+8]: host address */
+}
+
+static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    uint8_t *m1, *m2;
+    tlb_probe(t, in, R13, size, &m1, &m2);
+    switch (size * 2 + sign) {
+    case 3: op2_m(e, true, 0xbe, RAX, RAX, 0); break;  /* movsx rax, byte */
+    case 2: op2_m(e, false, 0xb6, RAX, RAX, 0); break; /* movzx eax, byte */
+    case 5: op2_m(e, true, 0xbf, RAX, RAX, 0); break;
+    case 4: op2_m(e, false, 0xb7, RAX, RAX, 0); break;
+    case 9: op_m(e, true, 0x63, RAX, RAX, 0); break;   /* movsxd */
+    case 8: op_m(e, false, 0x8b, RAX, RAX, 0); break;  /* mov eax (zero-extends) */
+    default: op_m(e, true, 0x8b, RAX, RAX, 0); break;
+    }
+    uint8_t *done = jmp(e);
+    land(e, m1);
+    land(e, m2);
+    /* the slow path: rv_load_slow(h, va, size, &tmp) */
+    load_x(t, RSI, in->rs1);
+    if (in->imm)
+        alu_imm(e, true, 0, RSI, in->imm);
+    mov_rr(e, RDI, RBX);
+    b1(e, 0xba);                                /* mov edx, size */
+    d32(e, size);
+    op_m(e, true, 0x8d, RCX, RSP, 0);           /* lea rcx, [rsp] */
+    call(e, (const void *)rv_load_slow);
+    b1(e, 0x84);                                /* test al, al */
+    b1(e, 0xc0);
+    uint8_t *ok = jcc(e, CC_NE);
+    exception_exit(t, idx);
+    land(e, ok);
+    mov_load(e, RAX, RSP, 0);
+    switch (size * 2 + sign) {
+    case 3: op2_r(e, true, 0xbe, RAX, RAX); break;
+    case 2: op2_r(e, false, 0xb6, RAX, RAX); break;
+    case 5: op2_r(e, true, 0xbf, RAX, RAX); break;
+    case 4: op2_r(e, false, 0xb7, RAX, RAX); break;
+    case 9: movsxd(e, RAX, RAX); break;
+    case 8: op_r(e, false, 0x89, RAX, RAX); break;
+    default: break;
+    }
+    land(e, done);
+    store_x(t, RAX, in->rd);
+}
+
+static void store_op(struct tr *t, unsigned idx, unsigned size)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    uint8_t *m1, *m2;
+    tlb_probe(t, in, R14, size, &m1, &m2);
+    /* A page that holds decoded code: retire its blocks first
+     * (rv_code_check_store). */
+    mov_rr(e, RDX, RAX);
+    op_m(e, true, 0x2b, RDX, R15, (int32_t)offsetof(struct rv_sys, bus.ram)); /* sub rdx, [r15+ram] */
+    shift_imm(e, true, 5, RDX, 12);
+    mov_load(e, RCX, R15, (int32_t)offsetof(struct rv_sys, code.has_code));
+    b1(e, 0x80);                                /* cmp byte [rcx+rdx], 0 */
+    b1(e, 0x3c);
+    b1(e, 0x11);
+    b1(e, 0x00);
+    uint8_t *code_page = jcc(e, CC_NE);
+    uint8_t *store_here = e->p;
+    load_x(t, RCX, in->rs2);
+    switch (size) {
+    case 1: op_m(e, false, 0x88, RCX, RAX, 0); break;
+    case 2: b1(e, 0x66); op_m(e, false, 0x89, RCX, RAX, 0); break;
+    case 4: op_m(e, false, 0x89, RCX, RAX, 0); break;
+    default: op_m(e, true, 0x89, RCX, RAX, 0); break;
+    }
+    uint8_t *done = jmp(e);
+    land(e, code_page);
+    b1(e, 0x50);                                /* push rax (twice: keeps rsp 16-aligned) */
+    b1(e, 0x50);
+    mov_rr(e, RDI, R15);
+    mov_rr(e, RSI, RDX);
+    call(e, (const void *)rv_code_invalidate_page);
+    b1(e, 0x58);                                /* pop rax */
+    b1(e, 0x58);
+    uint8_t *back = jmp(e);
+    if (!e->full) {
+        int32_t rel = (int32_t)(store_here - (back + 4));
+        memcpy(back, &rel, 4);
+    }
+    land(e, m1);
+    land(e, m2);
+    /* the slow path: rv_store_slow(h, va, size, value) */
+    load_x(t, RSI, in->rs1);
+    if (in->imm)
+        alu_imm(e, true, 0, RSI, in->imm);
+    mov_rr(e, RDI, RBX);
+    b1(e, 0xba);
+    d32(e, size);
+    load_x(t, RCX, in->rs2);
+    switch (size) { /* the value as the access's width holds it */
+    case 1: op2_r(e, false, 0xb6, RCX, RCX); break;
+    case 2: op2_r(e, false, 0xb7, RCX, RCX); break;
+    case 4: op_r(e, false, 0x89, RCX, RCX); break;
+    default: break;
+    }
+    call(e, (const void *)rv_store_slow);
+    b1(e, 0x84);
+    b1(e, 0xc0);
+    uint8_t *ok = jcc(e, CC_NE);
+    exception_exit(t, idx);
+    land(e, ok);
+    land(e, done);
+}
+
+static void branch(struct tr *t, const struct rv_insn *in, unsigned cc_skip)
+{
+    load_x(t, RAX, in->rs1);
+    op_m(&t->e, true, 0x3b, RAX, RBP, XOFF(in->rs2)); /* cmp rax, x[rs2] */
+    uint8_t *skip = jcc(&t->e, cc_skip);
+    set_pc(t, 2 * (int64_t)in->off + in->imm);
+    leave(t, RV_JIT_EXIT_TAKEN);
+    land(&t->e, skip);
+}
+
+static void helper2(struct tr *t, const struct rv_insn *in, uint64_t (*fn)(uint64_t, uint64_t))
+{
+    load_x(t, RDI, in->rs1);
+    load_x(t, RSI, in->rs2);
+    call(&t->e, (const void *)fn);
+    store_x(t, RAX, in->rd);
+}
+
+/* rax = x[rs1] OP x[rs2] (64 or 32 bits, then sign-extended) */
+static void alu_rr(struct tr *t, const struct rv_insn *in, bool w, uint8_t op)
+{
+    load_x(t, RAX, in->rs1);
+    load_x(t, RCX, in->rs2);
+    op_r(&t->e, w, op, RCX, RAX);
+    if (!w)
+        movsxd(&t->e, RAX, RAX);
+    store_x(t, RAX, in->rd);
+}
+
+static void shift_rr(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
+{
+    load_x(t, RAX, in->rs1);
+    load_x(t, RCX, in->rs2);
+    shift_cl(&t->e, w, ext, RAX);
+    if (!w)
+        movsxd(&t->e, RAX, RAX);
+    store_x(t, RAX, in->rd);
+}
+
+static void alu_ri(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
+{
+    load_x(t, RAX, in->rs1);
+    alu_imm(&t->e, w, ext, RAX, in->imm);
+    if (!w)
+        movsxd(&t->e, RAX, RAX);
+    store_x(t, RAX, in->rd);
+}
+
+static void shift_ri(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
+{
+    load_x(t, RAX, in->rs1);
+    shift_imm(&t->e, w, ext, RAX, (unsigned)in->imm & (w ? 63 : 31));
+    if (!w)
+        movsxd(&t->e, RAX, RAX);
+    store_x(t, RAX, in->rd);
+}
+
+static void compare(struct tr *t, const struct rv_insn *in, bool imm, unsigned cc)
+{
+    load_x(t, RAX, in->rs1);
+    if (imm)
+        alu_imm(&t->e, true, 7, RAX, in->imm);
+    else
+        op_m(&t->e, true, 0x3b, RAX, RBP, XOFF(in->rs2));
+    setcc_rax(&t->e, cc);
+    store_x(t, RAX, in->rd);
+}
+
+/* One instruction; false if the JIT does not translate its op. */
+static bool insn(struct tr *t, unsigned idx, enum rv_op op)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    int64_t here = 2 * (int64_t)in->off;
+    /* the next instruction's PC (JAL and JALR link to it; they are never
+     * the terminator, so insns[idx + 1] exists) */
+    int64_t next = op == RV_OP_JAL || op == RV_OP_JALR ? 2 * (int64_t)t->b->insns[idx + 1].off : 0;
+    switch (op) {
+    case RV_OP_NOP: return true;
+    case RV_OP_LUI:
+        mov_imm(e, RAX, (uint64_t)(int64_t)in->imm);
+        store_x(t, RAX, in->rd);
+        return true;
+    case RV_OP_AUIPC:
+        mov_imm(e, RAX, (uint64_t)(here + in->imm));
+        op_r(e, true, 0x01, R12, RAX); /* add rax, r12 */
+        store_x(t, RAX, in->rd);
+        return true;
+    case RV_OP_JAL:
+        mov_imm(e, RAX, (uint64_t)next);
+        op_r(e, true, 0x01, R12, RAX);
+        store_x(t, RAX, in->rd);
+        set_pc(t, here + in->imm);
+        leave(t, RV_JIT_EXIT_TAKEN);
+        return true;
+    case RV_OP_JALR:
+        load_x(t, RDX, in->rs1);
+        if (in->imm)
+            alu_imm(e, true, 0, RDX, in->imm);
+        alu_imm(e, true, 4, RDX, -2);
+        mov_store(e, RDX, RBX, HOFF(pc));
+        mov_imm(e, RAX, (uint64_t)next);
+        op_r(e, true, 0x01, R12, RAX);
+        store_x(t, RAX, in->rd);
+        leave(t, RV_JIT_EXIT_DYNAMIC);
+        return true;
+    case RV_OP_BLOCK_END:
+        set_pc(t, here);
+        leave(t, RV_JIT_EXIT_FALLTHROUGH);
+        return true;
+    case RV_OP_BEQ: branch(t, in, CC_NE); return true;
+    case RV_OP_BNE: branch(t, in, CC_E); return true;
+    case RV_OP_BLT: branch(t, in, CC_GE); return true;
+    case RV_OP_BGE: branch(t, in, CC_L); return true;
+    case RV_OP_BLTU: branch(t, in, CC_AE); return true;
+    case RV_OP_BGEU: branch(t, in, CC_B); return true;
+    case RV_OP_LB: load_op(t, idx, 1, true); return true;
+    case RV_OP_LH: load_op(t, idx, 2, true); return true;
+    case RV_OP_LW: load_op(t, idx, 4, true); return true;
+    case RV_OP_LD: load_op(t, idx, 8, false); return true;
+    case RV_OP_LBU: load_op(t, idx, 1, false); return true;
+    case RV_OP_LHU: load_op(t, idx, 2, false); return true;
+    case RV_OP_LWU: load_op(t, idx, 4, false); return true;
+    case RV_OP_SB: store_op(t, idx, 1); return true;
+    case RV_OP_SH: store_op(t, idx, 2); return true;
+    case RV_OP_SW: store_op(t, idx, 4); return true;
+    case RV_OP_SD: store_op(t, idx, 8); return true;
+    case RV_OP_ADDI: alu_ri(t, in, true, 0); return true;
+    case RV_OP_XORI: alu_ri(t, in, true, 6); return true;
+    case RV_OP_ORI: alu_ri(t, in, true, 1); return true;
+    case RV_OP_ANDI: alu_ri(t, in, true, 4); return true;
+    case RV_OP_SLTI: compare(t, in, true, CC_L); return true;
+    case RV_OP_SLTIU: compare(t, in, true, CC_B); return true;
+    case RV_OP_SLLI: shift_ri(t, in, true, 4); return true;
+    case RV_OP_SRLI: shift_ri(t, in, true, 5); return true;
+    case RV_OP_SRAI: shift_ri(t, in, true, 7); return true;
+    case RV_OP_ADD: alu_rr(t, in, true, 0x01); return true;
+    case RV_OP_SUB: alu_rr(t, in, true, 0x29); return true;
+    case RV_OP_XOR: alu_rr(t, in, true, 0x31); return true;
+    case RV_OP_OR: alu_rr(t, in, true, 0x09); return true;
+    case RV_OP_AND: alu_rr(t, in, true, 0x21); return true;
+    case RV_OP_SLL: shift_rr(t, in, true, 4); return true;
+    case RV_OP_SRL: shift_rr(t, in, true, 5); return true;
+    case RV_OP_SRA: shift_rr(t, in, true, 7); return true;
+    case RV_OP_SLT: compare(t, in, false, CC_L); return true;
+    case RV_OP_SLTU: compare(t, in, false, CC_B); return true;
+    case RV_OP_ADDIW: alu_ri(t, in, false, 0); return true;
+    case RV_OP_SLLIW: shift_ri(t, in, false, 4); return true;
+    case RV_OP_SRLIW: shift_ri(t, in, false, 5); return true;
+    case RV_OP_SRAIW: shift_ri(t, in, false, 7); return true;
+    case RV_OP_ADDW: alu_rr(t, in, false, 0x01); return true;
+    case RV_OP_SUBW: alu_rr(t, in, false, 0x29); return true;
+    case RV_OP_SLLW: shift_rr(t, in, false, 4); return true;
+    case RV_OP_SRLW: shift_rr(t, in, false, 5); return true;
+    case RV_OP_SRAW: shift_rr(t, in, false, 7); return true;
+    case RV_OP_MUL:
+    case RV_OP_MULW:
+        load_x(t, RAX, in->rs1);
+        load_x(t, RCX, in->rs2);
+        op2_r(e, op == RV_OP_MUL, 0xaf, RAX, RCX); /* imul rax, rcx */
+        if (op == RV_OP_MULW)
+            movsxd(e, RAX, RAX);
+        store_x(t, RAX, in->rd);
+        return true;
+    case RV_OP_MULH: helper2(t, in, h_mulh); return true;
+    case RV_OP_MULHSU: helper2(t, in, h_mulhsu); return true;
+    case RV_OP_MULHU: helper2(t, in, h_mulhu); return true;
+    case RV_OP_DIV: helper2(t, in, h_div); return true;
+    case RV_OP_DIVU: helper2(t, in, h_divu); return true;
+    case RV_OP_REM: helper2(t, in, h_rem); return true;
+    case RV_OP_REMU: helper2(t, in, h_remu); return true;
+    case RV_OP_DIVW: helper2(t, in, h_divw); return true;
+    case RV_OP_DIVUW: helper2(t, in, h_divuw); return true;
+    case RV_OP_REMW: helper2(t, in, h_remw); return true;
+    case RV_OP_REMUW: helper2(t, in, h_remuw); return true;
+    default: return false;
+    }
+}
+
+void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops)
+{
+    b->code = NULL;
+    if (!c->code_rw || c->code_size - c->code_used < BLOCK_CODE_MAX)
+        return;
+    /* Emitted straight into the free space; abandoned (the space stays
+     * free) at the first op the JIT does not translate. */
+    struct tr *tp = &(struct tr){ 0 };
+    uint8_t *start = c->code_rw + c->code_used;
+    tp->e = (struct em){ start, start + BLOCK_CODE_MAX, false };
+    tp->b = b;
+    struct em *e = &tp->e;
+    /* prologue: save the callee-saved registers we pin, keep rsp 16-aligned */
+    static const uint8_t prologue[] = {
+        0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx rbp r12 r13 r14 r15 */
+        0x48, 0x83, 0xec, 0x08,                                     /* sub rsp, 8 */
+        0x48, 0x89, 0xfb,                                           /* mov rbx, rdi */
+    };
+    for (size_t i = 0; i < sizeof(prologue); i++)
+        b1(e, prologue[i]);
+    op_m(e, true, 0x8d, RBP, RBX, HOFF(x));    /* lea rbp, [rbx+x] */
+    mov_load(e, R12, RBX, HOFF(pc));
+    mov_load(e, R13, RBX, HOFF(tlb_r_cur));
+    mov_load(e, R14, RBX, HOFF(tlb_w_cur));
+    mov_load(e, R15, RBX, HOFF(sys));
+    for (unsigned i = 0; i <= b->n; i++)
+        if (!insn(tp, i, i < b->n ? ops[i] : RV_OP_BLOCK_END))
+            return;
+    /* epilogue */
+    for (unsigned i = 0; i < tp->nexits; i++)
+        land(e, tp->to_epilogue[i]);
+    static const uint8_t epilogue[] = {
+        0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
+        0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15 r14 r13 r12 rbp rbx */
+        0xc3,                                                       /* ret */
+    };
+    for (size_t i = 0; i < sizeof(epilogue); i++)
+        b1(e, epilogue[i]);
+    if (e->full)
+        return;
+    size_t len = (size_t)(e->p - start);
+    b->code = c->code_rx + c->code_used;
+    c->code_used += (len + 15) & ~(size_t)15;
+    c->jit_blocks++;
+    c->jit_bytes += len;
+}
+
+#else /* not x86-64: no JIT; every block is interpreted */
+
+bool rv_jit_available(void) { return false; }
+bool rv_jit_buffer_init(struct rv_block_cache *c) { (void)c; return false; }
+void rv_jit_buffer_free(struct rv_block_cache *c) { (void)c; }
+void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops)
+{
+    (void)c, (void)ops;
+    b->code = NULL;
+}
+
+#endif
