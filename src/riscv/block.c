@@ -38,7 +38,7 @@ void rv_bcache_flush(struct rv_block_cache *c)
 {
     memset(c->table, 0, sizeof(c->table));
     c->arena_used = 0;
-    c->code_used = 0;
+    c->code_used = c->code_reserved;
     c->flushes++;
 }
 

@@ -28,6 +28,7 @@ struct rv_block {
      * link needs no TLB lookup; still checked against the page generation. */
     struct rv_block *succ[2];
     void *code;    /* translated code (riscv/jit.h), or NULL: interpreted */
+    uint32_t exit_patch[2]; /* where code's fixed exits jump (offsets in the code buffer) */
     struct rv_insn insns[];
 };
 
@@ -41,6 +42,9 @@ struct rv_block_cache {
      * code_rx; emptied with the blocks. NULL: no JIT for this hart. */
     uint8_t *code_rw, *code_rx;
     size_t code_size, code_used;
+    size_t code_reserved;     /* the entry trampoline at the start, kept by a flush */
+    int (*jit_enter)(struct rv_hart *h, void *code, uint32_t budget);
+    uint32_t jit_exit;        /* offset of the trampoline's way back */
     uint64_t jit_blocks, jit_bytes; /* translated since start (statistics) */
     bool jit_failed;                /* no code buffer could be made */
 };

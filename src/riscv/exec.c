@@ -21,6 +21,9 @@
 
 /* How many blocks run between two looks at the host clock. */
 #define TIMER_POLL_BLOCKS 256
+/* How many translated blocks may run linked one into the next before they
+ * come back to the run loop (its poll of the clock counts returns). */
+#define JIT_CHAIN_MAX 64
 
 static const void *const *op_labels;
 
@@ -68,6 +71,10 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     uint32_t gen = atomic_load(&h->sys->code.gen[page]);
 
     enum rv_op ops[RV_BLOCK_MAX_INSNS];
+    /* Translated code full: start both caches afresh, as when the decoded
+     * blocks fill theirs (before this block takes its place). */
+    if (c->code_rw && !rv_jit_room(c))
+        rv_bcache_flush(c);
     b = rv_bcache_alloc(c, RV_BLOCK_MAX_INSNS);
     while (n < RV_BLOCK_MAX_INSNS && pos + 2 <= page_left) {
         uint32_t raw;
@@ -216,23 +223,34 @@ next_block:
         }
         /* Chain from the previous block if both start in the same page and
          * neither is an uncached scratch block. */
-        if (link && ((link_pc ^ bpc) >> 12) == 0 && found->page != ~0ull && blk->page != ~0ull)
+        if (link && ((link_pc ^ bpc) >> 12) == 0 && found->page != ~0ull && blk->page != ~0ull) {
             *link = found;
+            if (blk->code && found->code)
+                rv_jit_link(bc, blk, (unsigned)(link - blk->succ), found);
+        }
         link = NULL;
         blk = found;
     enter_block:
-        h->instret += blk->n;
-        h->stat_blocks_run++;
         if (blk->code) {
-            int r = ((rv_jit_fn)blk->code)(h);
+            /* Translated: it may run on into linked successors, up to the
+             * budget; it counts its own instructions. */
+            uint32_t budget = blocks_left + 1 < JIT_CHAIN_MAX ? (uint32_t)blocks_left + 1 : JIT_CHAIN_MAX;
+            int r = bc->jit_enter(h, blk->code, budget);
+            uint32_t left = h->jit_budget < budget ? h->jit_budget : 0;
+            uint64_t ran = budget - left;
+            blocks_left -= ran > 1 && blocks_left >= ran - 1 ? ran - 1 : 0;
+            h->stat_blocks_run += ran;
             if (likely(r <= RV_JIT_EXIT_FALLTHROUGH)) {
+                blk = h->jit_last;
                 link = &blk->succ[r];
-                link_pc = bpc;
+                link_pc = h->jit_last_pc;
             } else if (r == RV_JIT_EXIT_EXCEPTION) {
                 rv_trap(h, h->exc_cause, h->exc_tval);
             }
             goto next_block;
         }
+        h->instret += blk->n;
+        h->stat_blocks_run++;
         tlb_r = h->tlb_r_cur;
         tlb_w = h->tlb_w_cur;
         ins = blk->insns;

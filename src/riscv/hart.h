@@ -154,6 +154,13 @@ struct rv_hart {
     void (*budget_hook)(struct rv_hart *h, void *opaque);
     void *budget_opaque;
 
+    /* The JIT (riscv/jit.h): blocks left before translated code returns
+     * to the run loop, and the block (and its virtual start) that left
+     * through a fixed exit, for chaining. */
+    uint32_t jit_budget;
+    struct rv_block *jit_last;
+    uint64_t jit_last_pc;
+
     /* statistics, read by other threads without locking */
     _Atomic uint64_t stat_instret;
     uint64_t stat_blocks_translated, stat_tlb_misses;

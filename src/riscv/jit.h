@@ -4,12 +4,18 @@
  * finds blocks, checks events, interrupts and page generations, chains
  * successors, and calls a block's code instead of interpreting it.
  *
- * A translated block is a function of the hart. It runs the whole block
- * on h->x and guest memory (loads and stores take the TLB inline, and the
- * interpreter's slow paths otherwise), sets h->pc, and returns:
- *   0 / 1  it left through fixed exit 0 (taken branch, JAL) or 1 (fall
- *          through): the run loop may chain the successor there;
- *   2      it left through an exit with a computed target (JALR);
+ * Translated code is entered through the buffer's trampoline,
+ * c->jit_enter(h, code, budget), runs the block on h->x and guest memory
+ * (loads and stores take the TLB inline, the interpreter's slow paths
+ * otherwise), and goes on straight into successors the run loop has linked
+ * (rv_jit_link), checking at each block's entry what the run loop would:
+ * events, the budget of blocks, the page generation. It sets h->pc and
+ * returns:
+ *   0 / 1  a block (h->jit_last, starting at h->jit_last_pc) left through
+ *          fixed exit 0 (taken branch, JAL) or 1 (fall through): the run
+ *          loop may link the successor there;
+ *   2      it left through an exit with a computed target (JALR), or a
+ *          block's entry check sent it back;
  *   3      an instruction raised an exception: h->pc is that instruction,
  *          h->exc_cause/exc_tval say what, instret is corrected; the run
  *          loop takes the trap.
@@ -31,7 +37,6 @@
 #define RV_JIT_EXIT_DYNAMIC 2
 #define RV_JIT_EXIT_EXCEPTION 3
 
-typedef int (*rv_jit_fn)(struct rv_hart *h);
 
 /* Whether this build has a JIT (x86-64 hosts). */
 bool rv_jit_available(void);
@@ -40,6 +45,13 @@ bool rv_jit_available(void);
  * b->code, or leaves it NULL when the block holds an op the JIT does not
  * translate yet or the code buffer is full. */
 void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops);
+
+/* The run loop linked from's fixed exit k to its successor `to`: make
+ * from's code jump straight into to's (both translated, same page). */
+void rv_jit_link(struct rv_block_cache *c, struct rv_block *from, unsigned k, const struct rv_block *to);
+
+/* Whether the code buffer has room for one more block. */
+bool rv_jit_room(const struct rv_block_cache *c);
 
 /* The code buffer (block.c calls these). */
 bool rv_jit_buffer_init(struct rv_block_cache *c);

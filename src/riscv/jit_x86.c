@@ -4,7 +4,7 @@
  * division and the high multiplies call small helpers with the
  * interpreter's semantics. A block with any other op is not translated.
  *
- * Registers inside a block: rbx = the hart, rbp = &h->x[0], r12 = the
+ * Registers inside a block: rbx = the hart, rbp = &h->x[16], r12 = the
  * block's virtual start PC, r13 / r14 = the current load / store TLB set,
  * r15 = the machine (rv_sys). rax, rcx, rdx, rsi, rdi are scratch. */
 #include "riscv/jit.h"
@@ -27,6 +27,10 @@
 
 bool rv_jit_available(void) { return true; }
 
+static void emit_trampoline(struct rv_block_cache *c);
+
+bool rv_jit_room(const struct rv_block_cache *c) { return c->code_size - c->code_used >= BLOCK_CODE_MAX; }
+
 bool rv_jit_buffer_init(struct rv_block_cache *c)
 {
     int fd = memfd_create("vireo-jit", MFD_CLOEXEC);
@@ -48,7 +52,7 @@ bool rv_jit_buffer_init(struct rv_block_cache *c)
     c->code_rw = rw;
     c->code_rx = rx;
     c->code_size = CODE_SIZE;
-    c->code_used = 0;
+    emit_trampoline(c);
     return true;
 }
 
@@ -99,13 +103,18 @@ static void rex(struct em *e, bool w, int reg, int base)
         b1(e, r);
 }
 
-/* ModRM (and SIB) for [base + disp32]. */
+/* ModRM (and SIB) for [base + disp]: disp8 when it fits. (Patch sites
+ * never go through here.) */
 static void mem(struct em *e, int reg, int base, int32_t disp)
 {
-    b1(e, (uint8_t)(0x80 | ((reg & 7) << 3) | (base & 7)));
+    bool short_disp = disp >= -128 && disp <= 127;
+    b1(e, (uint8_t)((short_disp ? 0x40 : 0x80) | ((reg & 7) << 3) | (base & 7)));
     if ((base & 7) == RSP)
         b1(e, 0x24);
-    d32(e, (uint32_t)disp);
+    if (short_disp)
+        b1(e, (uint8_t)disp);
+    else
+        d32(e, (uint32_t)disp);
 }
 
 static void op_m(struct em *e, bool w, uint8_t op, int reg, int base, int32_t disp)
@@ -267,14 +276,22 @@ static uint64_t h_remuw(uint64_t ua, uint64_t ub)
 /* ---- translation ---- */
 
 #define HOFF(field) ((int32_t)offsetof(struct rv_hart, field))
-#define XOFF(i) ((int32_t)(8 * (i)))
+/* rbp points at x[16], so every register but the scratch x32 is a disp8 */
+#define XOFF(i) ((int32_t)(8 * ((int)(i) - 16)))
 
 struct tr {
     struct em e;
-    const struct rv_block *b;
-    uint8_t *to_epilogue[4 * RV_BLOCK_MAX_INSNS + 4];
-    unsigned nexits;
+    struct rv_block_cache *c;
+    struct rv_block *b;
 };
+
+/* jmp rel32 to the trampoline's way back */
+static void jmp_exit(struct tr *t)
+{
+    b1(&t->e, 0xe9);
+    int32_t rel = (int32_t)((int64_t)t->c->jit_exit - (int64_t)(t->e.p + 4 - t->c->code_rw));
+    d32(&t->e, (uint32_t)rel);
+}
 
 static void load_x(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBP, XOFF(i)); }
 static void store_x(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBP, XOFF(i)); }
@@ -291,10 +308,30 @@ static void leave(struct tr *t, int code)
 {
     b1(&t->e, 0xb8); /* mov eax, imm32 */
     d32(&t->e, (uint32_t)code);
-    if (t->nexits < sizeof(t->to_epilogue) / sizeof(t->to_epilogue[0]))
-        t->to_epilogue[t->nexits++] = jmp(&t->e);
-    else
-        t->e.full = true;
+    jmp_exit(t);
+}
+
+/* Leave through fixed exit k to block start + delta: r12 moves there and a
+ * patchable jump follows, which first goes to the stub right behind it
+ * (tell the run loop which block left where) and later, once the run loop
+ * links the successor, straight to the successor's code. */
+static void fixed_exit(struct tr *t, unsigned k, int64_t delta)
+{
+    struct em *e = &t->e;
+    mov_imm(e, RAX, (uint64_t)delta);
+    op_r(e, true, 0x01, RAX, R12);              /* add r12, rax */
+    uint8_t *site = jmp(e);
+    land(e, site);
+    if (!e->full)
+        t->b->exit_patch[k] = (uint32_t)(site - t->c->code_rw);
+    mov_store(e, R12, RBX, HOFF(pc));
+    mov_rr(e, RAX, R12);
+    mov_imm(e, RCX, (uint64_t)-delta);
+    op_r(e, true, 0x01, RCX, RAX);              /* add rax, rcx: the leaving block's start */
+    mov_store(e, RAX, RBX, HOFF(jit_last_pc));
+    mov_imm(e, RAX, (uint64_t)(uintptr_t)t->b);
+    mov_store(e, RAX, RBX, HOFF(jit_last));
+    leave(t, (int)k);
 }
 
 /* The exception exit of instruction idx: its PC, instret back by the
@@ -452,8 +489,7 @@ static void branch(struct tr *t, const struct rv_insn *in, unsigned cc_skip)
     load_x(t, RAX, in->rs1);
     op_m(&t->e, true, 0x3b, RAX, RBP, XOFF(in->rs2)); /* cmp rax, x[rs2] */
     uint8_t *skip = jcc(&t->e, cc_skip);
-    set_pc(t, 2 * (int64_t)in->off + in->imm);
-    leave(t, RV_JIT_EXIT_TAKEN);
+    fixed_exit(t, RV_JIT_EXIT_TAKEN, 2 * (int64_t)in->off + in->imm);
     land(&t->e, skip);
 }
 
@@ -539,8 +575,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         mov_imm(e, RAX, (uint64_t)next);
         op_r(e, true, 0x01, R12, RAX);
         store_x(t, RAX, in->rd);
-        set_pc(t, here + in->imm);
-        leave(t, RV_JIT_EXIT_TAKEN);
+        fixed_exit(t, RV_JIT_EXIT_TAKEN, here + in->imm);
         return true;
     case RV_OP_JALR:
         load_x(t, RDX, in->rs1);
@@ -554,8 +589,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         leave(t, RV_JIT_EXIT_DYNAMIC);
         return true;
     case RV_OP_BLOCK_END:
-        set_pc(t, here);
-        leave(t, RV_JIT_EXIT_FALLTHROUGH);
+        fixed_exit(t, RV_JIT_EXIT_FALLTHROUGH, here);
         return true;
     case RV_OP_BEQ: branch(t, in, CC_NE); return true;
     case RV_OP_BNE: branch(t, in, CC_E); return true;
@@ -626,9 +660,19 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     }
 }
 
+/* Leave from a block's entry, before it did anything: the run loop goes
+ * on at the block's start. */
+static void entry_exit(struct tr *t, uint8_t *from)
+{
+    land(&t->e, from);
+    mov_store(&t->e, R12, RBX, HOFF(pc));
+    leave(t, RV_JIT_EXIT_DYNAMIC);
+}
+
 void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops)
 {
     b->code = NULL;
+    b->exit_patch[0] = b->exit_patch[1] = 0;
     if (!c->code_rw || c->code_size - c->code_used < BLOCK_CODE_MAX)
         return;
     /* Emitted straight into the free space; abandoned (the space stays
@@ -636,34 +680,38 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum r
     struct tr *tp = &(struct tr){ 0 };
     uint8_t *start = c->code_rw + c->code_used;
     tp->e = (struct em){ start, start + BLOCK_CODE_MAX, false };
+    tp->c = c;
     tp->b = b;
     struct em *e = &tp->e;
-    /* prologue: save the callee-saved registers we pin, keep rsp 16-aligned */
-    static const uint8_t prologue[] = {
-        0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx rbp r12 r13 r14 r15 */
-        0x48, 0x83, 0xec, 0x08,                                     /* sub rsp, 8 */
-        0x48, 0x89, 0xfb,                                           /* mov rbx, rdi */
-    };
-    for (size_t i = 0; i < sizeof(prologue); i++)
-        b1(e, prologue[i]);
-    op_m(e, true, 0x8d, RBP, RBX, HOFF(x));    /* lea rbp, [rbx+x] */
-    mov_load(e, R12, RBX, HOFF(pc));
-    mov_load(e, R13, RBX, HOFF(tlb_r_cur));
-    mov_load(e, R14, RBX, HOFF(tlb_w_cur));
-    mov_load(e, R15, RBX, HOFF(sys));
+    /* The entry, also reached straight from a predecessor's exit: what the
+     * run loop checks between blocks. Requests and interrupts (events),
+     * the chain budget, and whether the page still holds this code. */
+    rex(e, false, 0, RBX);
+    b1(e, 0x83);
+    mem(e, 7, RBX, HOFF(events));               /* cmp dword [rbx+events], 0 */
+    b1(e, 0x00);
+    uint8_t *ev = jcc(e, CC_NE);
+    rex(e, false, 0, RBX);
+    b1(e, 0x83);
+    mem(e, 5, RBX, HOFF(jit_budget));           /* sub dword [rbx+jit_budget], 1 */
+    b1(e, 0x01);
+    uint8_t *spent = jcc(e, CC_B);
+    mov_load(e, RAX, R15, (int32_t)offsetof(struct rv_sys, code.gen));
+    rex(e, false, 0, RAX);
+    b1(e, 0x81);
+    mem(e, 7, RAX, (int32_t)(b->page * 4));     /* cmp dword [rax+page*4], gen */
+    d32(e, b->gen);
+    uint8_t *stale = jcc(e, CC_NE);
+    rex(e, true, 0, RBX);
+    b1(e, 0x81);
+    mem(e, 0, RBX, HOFF(instret));              /* add qword [rbx+instret], n */
+    d32(e, b->n);
     for (unsigned i = 0; i <= b->n; i++)
         if (!insn(tp, i, i < b->n ? ops[i] : RV_OP_BLOCK_END))
             return;
-    /* epilogue */
-    for (unsigned i = 0; i < tp->nexits; i++)
-        land(e, tp->to_epilogue[i]);
-    static const uint8_t epilogue[] = {
-        0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
-        0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15 r14 r13 r12 rbp rbx */
-        0xc3,                                                       /* ret */
-    };
-    for (size_t i = 0; i < sizeof(epilogue); i++)
-        b1(e, epilogue[i]);
+    entry_exit(tp, ev);
+    entry_exit(tp, spent);
+    entry_exit(tp, stale);
     if (e->full)
         return;
     size_t len = (size_t)(e->p - start);
@@ -673,15 +721,63 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum r
     c->jit_bytes += len;
 }
 
+void rv_jit_link(struct rv_block_cache *c, struct rv_block *from, unsigned k, const struct rv_block *to)
+{
+    if (!from->code || !to->code || !from->exit_patch[k])
+        return;
+    int64_t target = (const uint8_t *)to->code - c->code_rx;
+    int32_t rel = (int32_t)(target - ((int64_t)from->exit_patch[k] + 4));
+    memcpy(c->code_rw + from->exit_patch[k], &rel, 4);
+}
+
+/* The way in and out, at the start of the buffer:
+ *   int enter(h, code, budget): save the callee-saved registers, pin the
+ *   hart's state, set the chain budget, jump to code;
+ *   exit (jumped to with eax set): restore and return eax. */
+static void emit_trampoline(struct rv_block_cache *c)
+{
+    struct em em = { c->code_rw, c->code_rw + 256, false }, *e = &em;
+    static const uint8_t push[] = {
+        0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx rbp r12 r13 r14 r15 */
+        0x48, 0x83, 0xec, 0x08,                                     /* sub rsp, 8 */
+        0x48, 0x89, 0xfb,                                           /* mov rbx, rdi */
+    };
+    for (size_t i = 0; i < sizeof(push); i++)
+        b1(e, push[i]);
+    op_m(e, true, 0x8d, RBP, RBX, HOFF(x) + 16 * 8); /* lea rbp, [rbx+x+128] */
+    mov_load(e, R12, RBX, HOFF(pc));
+    mov_load(e, R13, RBX, HOFF(tlb_r_cur));
+    mov_load(e, R14, RBX, HOFF(tlb_w_cur));
+    mov_load(e, R15, RBX, HOFF(sys));
+    op_m(e, false, 0x89, RDX, RBX, HOFF(jit_budget)); /* mov [rbx+jit_budget], edx */
+    b1(e, 0xff);                                /* jmp rsi */
+    b1(e, 0xe6);
+    c->jit_exit = (uint32_t)(e->p - c->code_rw);
+    static const uint8_t pop[] = {
+        0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
+        0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15 r14 r13 r12 rbp rbx */
+        0xc3,                                                       /* ret */
+    };
+    for (size_t i = 0; i < sizeof(pop); i++)
+        b1(e, pop[i]);
+    c->jit_enter = (int (*)(struct rv_hart *, void *, uint32_t))(void *)c->code_rx;
+    c->code_reserved = c->code_used = ((size_t)(e->p - c->code_rw) + 63) & ~(size_t)63;
+}
+
 #else /* not x86-64: no JIT; every block is interpreted */
 
 bool rv_jit_available(void) { return false; }
+bool rv_jit_room(const struct rv_block_cache *c) { (void)c; return true; }
 bool rv_jit_buffer_init(struct rv_block_cache *c) { (void)c; return false; }
 void rv_jit_buffer_free(struct rv_block_cache *c) { (void)c; }
 void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops)
 {
     (void)c, (void)ops;
     b->code = NULL;
+}
+void rv_jit_link(struct rv_block_cache *c, struct rv_block *from, unsigned k, const struct rv_block *to)
+{
+    (void)c, (void)from, (void)k, (void)to;
 }
 
 #endif
