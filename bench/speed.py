@@ -21,7 +21,7 @@ Prints, as medians of --runs runs (interleaved: vireo, qemu, native):
 Never passes or fails: it reports.
 
 usage: bench/speed.py [--vireo build/vireo] [--runs 5] [--scale 1] [--perf]
-       [--only boot|suite|smp]
+       [--only boot|suite|smp] [--engine interp|jit]
 """
 import argparse
 import math
@@ -44,7 +44,8 @@ STATS_TOTAL = re.compile(r"vireo: ([0-9.]+) s, (\d+) instructions, ([0-9.]+) MIP
 
 
 def vireo(args, cpus, append, extra=()):
-    return [args.vireo, "run", "--cpus", str(cpus), "--memory", "256M", "--no-nic", *extra, "--append", append]
+    return [args.vireo, "run", "--engine", args.engine, "--cpus", str(cpus), "--memory", "256M", "--no-nic", *extra,
+            "--append", append]
 
 
 def qemu(cpus, append):
@@ -181,8 +182,10 @@ def main():
     ap.add_argument("--scale", default="1")
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--only", choices=("boot", "suite", "smp"))
+    ap.add_argument("--engine", choices=("interp", "jit"), default="interp", help="Vireo's engine (docs/jit.md)")
     args = ap.parse_args()
     args.vireo = os.path.abspath(args.vireo)
+    print(f"vireo engine: {args.engine}")
     if args.only in (None, "boot"):
         boot_bench(args)
     if args.only in (None, "suite"):

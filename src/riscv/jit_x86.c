@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "riscv/csr.h"
+#include "riscv/fpu.h"
 #include "riscv/hart.h"
 #include "riscv/mmu.h"
 
@@ -295,6 +297,8 @@ static void jmp_exit(struct tr *t)
 
 static void load_x(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBP, XOFF(i)); }
 static void store_x(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBP, XOFF(i)); }
+static void load_f(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBX, HOFF(f) + 8 * (int32_t)i); }
+static void store_f(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBX, HOFF(f) + 8 * (int32_t)i); }
 
 /* h->pc = block start + delta */
 static void set_pc(struct tr *t, int64_t delta)
@@ -374,7 +378,8 @@ static void tlb_probe(struct tr *t, const struct rv_insn *in, int tlb, unsigned 
     op_m(e, true, 0x03, RAX, RCX, 8);           /* add rax, [rcx+8]: host address */
 }
 
-static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign)
+/* fp: the destination is f[rd] (FLW boxes its word) */
+static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool fp)
 {
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
@@ -417,10 +422,18 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign)
     default: break;
     }
     land(e, done);
-    store_x(t, RAX, in->rd);
+    if (fp && size == 4) {
+        mov_imm(e, RCX, 0xffffffff00000000ull);
+        op_r(e, true, 0x09, RCX, RAX);          /* or rax, rcx */
+    }
+    if (fp)
+        store_f(t, RAX, in->rd);
+    else
+        store_x(t, RAX, in->rd);
 }
 
-static void store_op(struct tr *t, unsigned idx, unsigned size)
+/* fp: the value comes from f[rs2] */
+static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
 {
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
@@ -438,7 +451,7 @@ static void store_op(struct tr *t, unsigned idx, unsigned size)
     b1(e, 0x00);
     uint8_t *code_page = jcc(e, CC_NE);
     uint8_t *store_here = e->p;
-    load_x(t, RCX, in->rs2);
+    (fp ? load_f : load_x)(t, RCX, in->rs2);
     switch (size) {
     case 1: op_m(e, false, 0x88, RCX, RAX, 0); break;
     case 2: b1(e, 0x66); op_m(e, false, 0x89, RCX, RAX, 0); break;
@@ -468,7 +481,7 @@ static void store_op(struct tr *t, unsigned idx, unsigned size)
     mov_rr(e, RDI, RBX);
     b1(e, 0xba);
     d32(e, size);
-    load_x(t, RCX, in->rs2);
+    (fp ? load_f : load_x)(t, RCX, in->rs2);
     switch (size) { /* the value as the access's width holds it */
     case 1: op2_r(e, false, 0xb6, RCX, RCX); break;
     case 2: op2_r(e, false, 0xb7, RCX, RCX); break;
@@ -551,6 +564,191 @@ static void compare(struct tr *t, const struct rv_insn *in, bool imm, unsigned c
     store_x(t, RAX, in->rd);
 }
 
+/* ---- F and D: the interpreter's helpers (riscv/fpu.h), called ---- */
+
+/* The instruction is illegal (FP off, a reserved rounding mode): trap at
+ * idx, tval 0, as the interpreter does. */
+static void illegal_exit(struct tr *t, unsigned idx)
+{
+    mov_imm(&t->e, RAX, EXC_ILLEGAL_INSN);
+    mov_store(&t->e, RAX, RBX, HOFF(exc_cause));
+    op_r(&t->e, false, 0x31, RAX, RAX);          /* xor eax, eax */
+    mov_store(&t->e, RAX, RBX, HOFF(exc_tval));
+    exception_exit(t, idx);
+}
+
+/* mstatus.FS off: illegal */
+static void fp_check(struct tr *t, unsigned idx)
+{
+    rex(&t->e, true, 0, RBX);
+    b1(&t->e, 0xf7);
+    mem(&t->e, 0, RBX, HOFF(mstatus));           /* test qword [rbx+mstatus], FS */
+    d32(&t->e, (uint32_t)MSTATUS_FS);
+    uint8_t *on = jcc(&t->e, CC_NE);
+    illegal_exit(t, idx);
+    land(&t->e, on);
+}
+
+static void fp_dirty(struct tr *t)
+{
+    mov_imm(&t->e, RAX, MSTATUS_FS_DIRTY | MSTATUS_SD);
+    op_m(&t->e, true, 0x09, RAX, RBX, HOFF(mstatus)); /* or [rbx+mstatus], rax */
+}
+
+/* The rounding mode into register r (32 bits): static, or frm (DYN),
+ * which must be a valid mode. */
+static void fp_rm(struct tr *t, unsigned idx, int r)
+{
+    int rm = t->b->insns[idx].imm & 7;
+    if (rm != RV_RM_DYN) {
+        mov_imm(&t->e, r, (uint64_t)rm);
+        return;
+    }
+    op_m(&t->e, false, 0x8b, r, RBX, HOFF(frm));
+    alu_imm(&t->e, false, 7, r, RV_RM_RMM);
+    uint8_t *ok = jcc(&t->e, CC_BE);
+    illegal_exit(t, idx);
+    land(&t->e, ok);
+}
+
+enum fpk { FK_BIN, FK_UN, FK_FMA, FK_TO_X, FK_X_TO_F, FK_CMP, FK_MINMAX, FK_SGNJ, FK_CLASS, FK_D_S };
+
+struct fp_entry {
+    enum rv_op op;
+    enum fpk kind;
+    const void *fn;
+    int arg; /* FMA: which fused op */
+};
+
+static const struct fp_entry fp_ops[] = {
+    { RV_OP_FADD_S, FK_BIN, (const void *)rv_fadd_s, 0 }, { RV_OP_FSUB_S, FK_BIN, (const void *)rv_fsub_s, 0 },
+    { RV_OP_FMUL_S, FK_BIN, (const void *)rv_fmul_s, 0 }, { RV_OP_FDIV_S, FK_BIN, (const void *)rv_fdiv_s, 0 },
+    { RV_OP_FADD_D, FK_BIN, (const void *)rv_fadd_d, 0 }, { RV_OP_FSUB_D, FK_BIN, (const void *)rv_fsub_d, 0 },
+    { RV_OP_FMUL_D, FK_BIN, (const void *)rv_fmul_d, 0 }, { RV_OP_FDIV_D, FK_BIN, (const void *)rv_fdiv_d, 0 },
+    { RV_OP_FSQRT_S, FK_UN, (const void *)rv_fsqrt_s, 0 }, { RV_OP_FSQRT_D, FK_UN, (const void *)rv_fsqrt_d, 0 },
+    { RV_OP_FCVT_S_D, FK_UN, (const void *)rv_fcvt_s_d, 0 },
+    { RV_OP_FMADD_S, FK_FMA, (const void *)rv_fma_s, 0 }, { RV_OP_FMSUB_S, FK_FMA, (const void *)rv_fma_s, 1 },
+    { RV_OP_FNMSUB_S, FK_FMA, (const void *)rv_fma_s, 2 }, { RV_OP_FNMADD_S, FK_FMA, (const void *)rv_fma_s, 3 },
+    { RV_OP_FMADD_D, FK_FMA, (const void *)rv_fma_d, 0 }, { RV_OP_FMSUB_D, FK_FMA, (const void *)rv_fma_d, 1 },
+    { RV_OP_FNMSUB_D, FK_FMA, (const void *)rv_fma_d, 2 }, { RV_OP_FNMADD_D, FK_FMA, (const void *)rv_fma_d, 3 },
+    { RV_OP_FCVT_W_S, FK_TO_X, (const void *)rv_fcvt_w_s, 0 }, { RV_OP_FCVT_WU_S, FK_TO_X, (const void *)rv_fcvt_wu_s, 0 },
+    { RV_OP_FCVT_L_S, FK_TO_X, (const void *)rv_fcvt_l_s, 0 }, { RV_OP_FCVT_LU_S, FK_TO_X, (const void *)rv_fcvt_lu_s, 0 },
+    { RV_OP_FCVT_W_D, FK_TO_X, (const void *)rv_fcvt_w_d, 0 }, { RV_OP_FCVT_WU_D, FK_TO_X, (const void *)rv_fcvt_wu_d, 0 },
+    { RV_OP_FCVT_L_D, FK_TO_X, (const void *)rv_fcvt_l_d, 0 }, { RV_OP_FCVT_LU_D, FK_TO_X, (const void *)rv_fcvt_lu_d, 0 },
+    { RV_OP_FCVT_S_W, FK_X_TO_F, (const void *)rv_fcvt_s_w, 0 }, { RV_OP_FCVT_S_WU, FK_X_TO_F, (const void *)rv_fcvt_s_wu, 0 },
+    { RV_OP_FCVT_S_L, FK_X_TO_F, (const void *)rv_fcvt_s_l, 0 }, { RV_OP_FCVT_S_LU, FK_X_TO_F, (const void *)rv_fcvt_s_lu, 0 },
+    { RV_OP_FCVT_D_W, FK_X_TO_F, (const void *)rv_fcvt_d_w, 0 }, { RV_OP_FCVT_D_WU, FK_X_TO_F, (const void *)rv_fcvt_d_wu, 0 },
+    { RV_OP_FCVT_D_L, FK_X_TO_F, (const void *)rv_fcvt_d_l, 0 }, { RV_OP_FCVT_D_LU, FK_X_TO_F, (const void *)rv_fcvt_d_lu, 0 },
+    { RV_OP_FEQ_S, FK_CMP, (const void *)rv_feq_s, 0 }, { RV_OP_FLT_S, FK_CMP, (const void *)rv_flt_s, 0 },
+    { RV_OP_FLE_S, FK_CMP, (const void *)rv_fle_s, 0 }, { RV_OP_FEQ_D, FK_CMP, (const void *)rv_feq_d, 0 },
+    { RV_OP_FLT_D, FK_CMP, (const void *)rv_flt_d, 0 }, { RV_OP_FLE_D, FK_CMP, (const void *)rv_fle_d, 0 },
+    { RV_OP_FMIN_S, FK_MINMAX, (const void *)rv_fmin_s, 0 }, { RV_OP_FMAX_S, FK_MINMAX, (const void *)rv_fmax_s, 0 },
+    { RV_OP_FMIN_D, FK_MINMAX, (const void *)rv_fmin_d, 0 }, { RV_OP_FMAX_D, FK_MINMAX, (const void *)rv_fmax_d, 0 },
+    { RV_OP_FSGNJ_S, FK_SGNJ, (const void *)rv_fsgnj_s, 0 }, { RV_OP_FSGNJ_D, FK_SGNJ, (const void *)rv_fsgnj_d, 0 },
+    { RV_OP_FCLASS_S, FK_CLASS, (const void *)rv_fclass_s, 0 }, { RV_OP_FCLASS_D, FK_CLASS, (const void *)rv_fclass_d, 0 },
+    { RV_OP_FCVT_D_S, FK_D_S, (const void *)rv_fcvt_d_s, 0 },
+};
+
+static bool fp_op(struct tr *t, unsigned idx, enum rv_op op)
+{
+    const struct fp_entry *f = NULL;
+    for (size_t i = 0; i < sizeof(fp_ops) / sizeof(fp_ops[0]) && !f; i++)
+        if (fp_ops[i].op == op)
+            f = &fp_ops[i];
+    if (!f)
+        return false;
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    fp_check(t, idx);
+    bool to_x = false;
+    switch (f->kind) {
+    case FK_BIN:                                /* fn(a, b, rm, &fflags) */
+        fp_rm(t, idx, RDX);
+        load_f(t, RDI, in->rs1);
+        load_f(t, RSI, in->rs2);
+        op_m(e, true, 0x8d, RCX, RBX, HOFF(fflags));
+        break;
+    case FK_UN:                                 /* fn(a, rm, &fflags) */
+    case FK_TO_X:
+    case FK_X_TO_F:
+        fp_rm(t, idx, RSI);
+        if (f->kind == FK_X_TO_F)
+            load_x(t, RDI, in->rs1);
+        else
+            load_f(t, RDI, in->rs1);
+        op_m(e, true, 0x8d, RDX, RBX, HOFF(fflags));
+        to_x = f->kind == FK_TO_X;
+        break;
+    case FK_FMA:                                /* fn(a, b, c, op, rm, &fflags) */
+        fp_rm(t, idx, R8);
+        load_f(t, RDI, in->rs1);
+        load_f(t, RSI, in->rs2);
+        load_f(t, RDX, ((unsigned)in->imm >> 8) & 31);
+        mov_imm(e, RCX, (uint64_t)f->arg);
+        op_m(e, true, 0x8d, R9, RBX, HOFF(fflags));
+        break;
+    case FK_CMP:                                /* fn(a, b, &fflags) */
+    case FK_MINMAX:
+        load_f(t, RDI, in->rs1);
+        load_f(t, RSI, in->rs2);
+        op_m(e, true, 0x8d, RDX, RBX, HOFF(fflags));
+        to_x = f->kind == FK_CMP;
+        break;
+    case FK_SGNJ:                               /* fn(a, b, kind) */
+        load_f(t, RDI, in->rs1);
+        load_f(t, RSI, in->rs2);
+        mov_imm(e, RDX, (uint64_t)(in->imm & 3));
+        break;
+    case FK_CLASS:                              /* fn(a) */
+        load_f(t, RDI, in->rs1);
+        to_x = true;
+        break;
+    case FK_D_S:                                /* fn(a, &fflags) */
+        load_f(t, RDI, in->rs1);
+        op_m(e, true, 0x8d, RSI, RBX, HOFF(fflags));
+        break;
+    }
+    call(e, f->fn);
+    if (to_x)
+        store_x(t, RAX, in->rd);
+    else
+        store_f(t, RAX, in->rd);
+    if (f->kind != FK_CLASS)
+        fp_dirty(t);
+    return true;
+}
+
+/* FMV between the register files */
+static void fp_move(struct tr *t, unsigned idx, enum rv_op op)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    fp_check(t, idx);
+    switch (op) {
+    case RV_OP_FMV_X_W:
+        load_f(t, RAX, in->rs1);
+        movsxd(&t->e, RAX, RAX);
+        store_x(t, RAX, in->rd);
+        break;
+    case RV_OP_FMV_X_D:
+        load_f(t, RAX, in->rs1);
+        store_x(t, RAX, in->rd);
+        break;
+    case RV_OP_FMV_W_X:
+        load_x(t, RAX, in->rs1);
+        op_r(&t->e, false, 0x89, RAX, RAX);     /* mov eax, eax */
+        mov_imm(&t->e, RCX, 0xffffffff00000000ull);
+        op_r(&t->e, true, 0x09, RCX, RAX);
+        store_f(t, RAX, in->rd);
+        fp_dirty(t);
+        break;
+    default: /* FMV_D_X */
+        load_x(t, RAX, in->rs1);
+        store_f(t, RAX, in->rd);
+        fp_dirty(t);
+        break;
+    }
+}
+
 /* One instruction; false if the JIT does not translate its op. */
 static bool insn(struct tr *t, unsigned idx, enum rv_op op)
 {
@@ -597,17 +795,17 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     case RV_OP_BGE: branch(t, in, CC_L); return true;
     case RV_OP_BLTU: branch(t, in, CC_AE); return true;
     case RV_OP_BGEU: branch(t, in, CC_B); return true;
-    case RV_OP_LB: load_op(t, idx, 1, true); return true;
-    case RV_OP_LH: load_op(t, idx, 2, true); return true;
-    case RV_OP_LW: load_op(t, idx, 4, true); return true;
-    case RV_OP_LD: load_op(t, idx, 8, false); return true;
-    case RV_OP_LBU: load_op(t, idx, 1, false); return true;
-    case RV_OP_LHU: load_op(t, idx, 2, false); return true;
-    case RV_OP_LWU: load_op(t, idx, 4, false); return true;
-    case RV_OP_SB: store_op(t, idx, 1); return true;
-    case RV_OP_SH: store_op(t, idx, 2); return true;
-    case RV_OP_SW: store_op(t, idx, 4); return true;
-    case RV_OP_SD: store_op(t, idx, 8); return true;
+    case RV_OP_LB: load_op(t, idx, 1, true, false); return true;
+    case RV_OP_LH: load_op(t, idx, 2, true, false); return true;
+    case RV_OP_LW: load_op(t, idx, 4, true, false); return true;
+    case RV_OP_LD: load_op(t, idx, 8, false, false); return true;
+    case RV_OP_LBU: load_op(t, idx, 1, false, false); return true;
+    case RV_OP_LHU: load_op(t, idx, 2, false, false); return true;
+    case RV_OP_LWU: load_op(t, idx, 4, false, false); return true;
+    case RV_OP_SB: store_op(t, idx, 1, false); return true;
+    case RV_OP_SH: store_op(t, idx, 2, false); return true;
+    case RV_OP_SW: store_op(t, idx, 4, false); return true;
+    case RV_OP_SD: store_op(t, idx, 8, false); return true;
     case RV_OP_ADDI: alu_ri(t, in, true, 0); return true;
     case RV_OP_XORI: alu_ri(t, in, true, 6); return true;
     case RV_OP_ORI: alu_ri(t, in, true, 1); return true;
@@ -656,7 +854,14 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     case RV_OP_DIVUW: helper2(t, in, h_divuw); return true;
     case RV_OP_REMW: helper2(t, in, h_remw); return true;
     case RV_OP_REMUW: helper2(t, in, h_remuw); return true;
-    default: return false;
+    case RV_OP_FLW: fp_check(t, idx); load_op(t, idx, 4, false, true); fp_dirty(t); return true;
+    case RV_OP_FLD: fp_check(t, idx); load_op(t, idx, 8, false, true); fp_dirty(t); return true;
+    case RV_OP_FSW: fp_check(t, idx); store_op(t, idx, 4, true); return true;
+    case RV_OP_FSD: fp_check(t, idx); store_op(t, idx, 8, true); return true;
+    case RV_OP_FMV_X_W: case RV_OP_FMV_X_D: case RV_OP_FMV_W_X: case RV_OP_FMV_D_X:
+        fp_move(t, idx, op);
+        return true;
+    default: return fp_op(t, idx, op);
     }
 }
 
