@@ -2,6 +2,7 @@
 # Run every test: unit (cmocka), ISA (bare-metal RISC-V programs) and system
 # tests (real Linux guests), fuzz corpus replays, first on the release
 # build, then on an AddressSanitizer + UndefinedBehaviorSanitizer build; then
+# the system tests once more with every VM on the JIT (VIREO_ENGINE=jit);
 # 15 s of libFuzzer for each fuzz target. Ends with a line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +18,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 
 passed=0; failed=0
-run_suite() { # build-dir label
+run_suite() { # build-dir label [meson test arguments...]
     local dir=$1 label=$2 log
+    shift 2
     log=$(mktemp)
-    meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+    meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" 2>&1 | tee "$log"
     local ok fail
     ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -1)
     fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | tail -1)
@@ -32,6 +34,9 @@ run_suite() { # build-dir label
 }
 run_suite build release
 run_suite build-asan "asan+ubsan"
+# The system tests again with every VM on the JIT (docs/jit.md): both
+# engines pass the whole suite.
+VIREO_ENGINE=jit run_suite build "system tests, --engine jit" --suite system
 
 # On top of the corpus replays (suite fuzz above): a short libFuzzer run of
 # every fuzz target, clang + ASan + UBSan (docs/security.md). One test each.

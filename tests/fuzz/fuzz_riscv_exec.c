@@ -25,7 +25,8 @@
  *        stimecmp = 0 (STIP at once), bit 3 mtimecmp = 0; bit 4 menvcfg.STCE;
  *        bit 5 counters enabled for S and U; bits 6-7 MPP
  *   [13] raw paging: root page; [14] superpage PTE flags XOR 0xcf;
- *   [15] the second hart's start pc: RAM offset ([15] & 0xfe) * 256
+ *   [15] the second hart's start pc: RAM offset ([15] & 0xfe) * 256;
+ *        bit 0: the JIT translates blocks (riscv/jit.h)
  *   [16-31] PTE flags of the 16 RAM pages in the built tables, XOR 0xcf
  *        (so 0 means V R W X A D, kernel page)
  * Built tables map RAM 1:1 at 0x80000000 (4 KiB pages) and also through a
@@ -435,6 +436,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const unsigned satp_modes[4] = { SATP_MODE_SV39, SATP_MODE_SV48, SATP_MODE_SV57, SATP_MODE_SV57 };
     sys->max_satp_mode = satp_modes[hdr[12] & 3];
     sys->has_sstc = !(hdr[2] & 0x40);
+    sys->jit = hdr[15] & 1;
     if (hdr[2] & 0x80) {
         sys->sbi_in_host = true;
         sys->hooks.sbi_call = sbi_stub;
