@@ -107,17 +107,20 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     b->gen = gen;
     rv_bcache_shrink_last(c, b, n);
     b->code = NULL;
-    if (h->sys->jit) {
-        /* The code buffer is made on first use (a hart of a JIT machine
-         * that cannot have one runs interpreted, after one message). */
-        if (!c->code_rw && !c->jit_failed && (c->jit_failed = !rv_jit_buffer_init(c)))
-            vwarn("hart %u: no memory for translated code: interpreting", (unsigned)h->hartid);
-        rv_jit_translate(c, b, ops);
-    }
     /* If a store cleared the flag meanwhile, the generation it bumped no
-     * longer matches: the block runs once and is decoded again next time. */
-    if (atomic_load(&h->sys->code.has_code[page]) && atomic_load(&h->sys->code.gen[page]) == gen)
+     * longer matches: the block runs once (interpreted) and is decoded
+     * again next time. */
+    if (atomic_load(&h->sys->code.has_code[page]) && atomic_load(&h->sys->code.gen[page]) == gen) {
         rv_bcache_insert(c, b);
+        if (h->sys->jit) {
+            /* The code buffer is made on first use (a hart of a JIT
+             * machine that cannot have one runs interpreted, after one
+             * message). */
+            if (!c->code_rw && !c->jit_failed && (c->jit_failed = !rv_jit_buffer_init(c)))
+                vwarn("hart %u: no memory for translated code: interpreting", (unsigned)h->hartid);
+            rv_jit_translate(c, b, ops);
+        }
+    }
     h->stat_blocks_translated++;
     return b;
 }
@@ -235,11 +238,22 @@ next_block:
             /* Translated: it may run on into linked successors, up to the
              * budget; it counts its own instructions. */
             uint32_t budget = blocks_left + 1 < JIT_CHAIN_MAX ? (uint32_t)blocks_left + 1 : JIT_CHAIN_MAX;
+            uint64_t before = h->instret;
             int r = bc->jit_enter(h, blk->code, budget);
+            if (unlikely(r == RV_JIT_EXIT_DYNAMIC && h->instret == before)) {
+                /* Its entry turned it away before it ran (its page was
+                 * written, or an event came): run it interpreted this
+                 * once, so the hart makes progress whatever other harts
+                 * write. */
+                goto interpret_block;
+            }
             uint32_t left = h->jit_budget < budget ? h->jit_budget : 0;
             uint64_t ran = budget - left;
             blocks_left -= ran > 1 && blocks_left >= ran - 1 ? ran - 1 : 0;
             h->stat_blocks_run += ran;
+            /* The clock is polled by blocks, chained ones too. */
+            if (ran > 1)
+                h->poll_countdown = h->poll_countdown > ran ? h->poll_countdown - (uint32_t)(ran - 1) : 1;
             if (likely(r <= RV_JIT_EXIT_FALLTHROUGH)) {
                 blk = h->jit_last;
                 link = &blk->succ[r];
@@ -249,6 +263,7 @@ next_block:
             }
             goto next_block;
         }
+    interpret_block:
         h->instret += blk->n;
         h->stat_blocks_run++;
         tlb_r = h->tlb_r_cur;

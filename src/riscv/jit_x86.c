@@ -23,9 +23,10 @@
 #if defined(__x86_64__)
 
 #define CODE_SIZE (16u << 20)
-/* Room one block may need at most: 64 instructions of at most ~160 bytes
- * (a store with its slow path), the prologue and the epilogue. */
-#define BLOCK_CODE_MAX (RV_BLOCK_MAX_INSNS * 160 + 256)
+/* Room one block may need at most: 64 instructions of at most ~300 bytes
+ * (an FSD: FP check, TLB probe, code-page check, slow path), the entry
+ * checks and the exits. A block that does not fit is left interpreted. */
+#define BLOCK_CODE_MAX (RV_BLOCK_MAX_INSNS * 320 + 256)
 
 bool rv_jit_available(void) { return true; }
 
