@@ -44,7 +44,7 @@ void rv_bcache_flush(struct rv_block_cache *c)
 
 static size_t block_size(unsigned n)
 {
-    size_t s = sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn);
+    size_t s = sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn) + n;
     return (s + 15) & ~(size_t)15;
 }
 

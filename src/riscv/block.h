@@ -21,6 +21,7 @@ struct rv_block {
     uint32_t gen;  /* code-map generation of that page when decoded */
     uint16_t n;    /* instructions, not counting the terminator */
     uint16_t bytes;
+    uint16_t heat; /* runs while interpreted: the JIT translates hot blocks only */
     struct rv_block *hnext; /* next block in the same hash bucket */
     /* Chained successors: [0] the taken branch / JAL target, [1] the
      * fall-through. Set only when the successor starts in the same page,
@@ -29,8 +30,14 @@ struct rv_block {
     struct rv_block *succ[2];
     void *code;    /* translated code (riscv/jit.h), or NULL: interpreted */
     uint32_t exit_patch[2]; /* where code's fixed exits jump (offsets in the code buffer) */
+    /* n instructions and the terminator, then n op bytes (rv_block_ops):
+     * what the JIT translates from */
     struct rv_insn insns[];
 };
+
+_Static_assert(RV_OP_COUNT <= 256, "ops are kept in a byte");
+
+static inline uint8_t *rv_block_ops(struct rv_block *b) { return (uint8_t *)&b->insns[b->n + 1]; }
 
 #define RV_BCACHE_BITS 16
 struct rv_block_cache {
@@ -46,6 +53,7 @@ struct rv_block_cache {
     int (*jit_enter)(struct rv_hart *h, void *code, uint32_t budget);
     uint32_t jit_exit;        /* offset of the trampoline's way back */
     uint64_t jit_blocks, jit_bytes; /* translated since start (statistics) */
+    uint64_t jit_ns;                /* time spent translating (statistics) */
     bool jit_failed;                /* no code buffer could be made */
 };
 

@@ -7,6 +7,7 @@
 
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "riscv/block.h"
@@ -24,6 +25,9 @@
 /* How many translated blocks may run linked one into the next before they
  * come back to the run loop (its poll of the clock counts returns). */
 #define JIT_CHAIN_MAX 64
+/* Interpreted runs of a block before the JIT translates it, unless the
+ * machine says otherwise (tests translate at once). */
+#define JIT_HOT_RUNS 8
 
 static const void *const *op_labels;
 
@@ -70,7 +74,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     atomic_store(&h->sys->code.has_code[page], 1);
     uint32_t gen = atomic_load(&h->sys->code.gen[page]);
 
-    enum rv_op ops[RV_BLOCK_MAX_INSNS];
+    uint8_t ops[RV_BLOCK_MAX_INSNS];
     /* Translated code full: start both caches afresh, as when the decoded
      * blocks fill theirs (before this block takes its place). */
     if (c->code_rw && !rv_jit_room(c))
@@ -90,7 +94,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
         struct rv_insn *in = &b->insns[n];
         unsigned len;
         enum rv_op op = rv_decode(raw, in, &len);
-        ops[n] = op;
+        ops[n] = (uint8_t)op;
         in->handler = op_labels[op];
         in->off = (uint8_t)(pos / 2);
         pos += len;
@@ -105,24 +109,34 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
     b->n = (uint16_t)n;
     b->bytes = (uint16_t)pos;
     b->gen = gen;
+    b->heat = 0;
     rv_bcache_shrink_last(c, b, n);
+    memcpy(rv_block_ops(b), ops, n);
     b->code = NULL;
     /* If a store cleared the flag meanwhile, the generation it bumped no
      * longer matches: the block runs once (interpreted) and is decoded
      * again next time. */
-    if (atomic_load(&h->sys->code.has_code[page]) && atomic_load(&h->sys->code.gen[page]) == gen) {
+    if (atomic_load(&h->sys->code.has_code[page]) && atomic_load(&h->sys->code.gen[page]) == gen)
         rv_bcache_insert(c, b);
-        if (h->sys->jit) {
-            /* The code buffer is made on first use (a hart of a JIT
-             * machine that cannot have one runs interpreted, after one
-             * message). */
-            if (!c->code_rw && !c->jit_failed && (c->jit_failed = !rv_jit_buffer_init(c)))
-                vwarn("hart %u: no memory for translated code: interpreting", (unsigned)h->hartid);
-            rv_jit_translate(c, b, ops);
-        }
-    }
     h->stat_blocks_translated++;
     return b;
+}
+
+/* A cached block has run JIT_HOT_RUNS times interpreted: translate it.
+ * Most boot code runs a few times at most, and the interpreter runs it
+ * faster than the JIT could translate it. */
+static void translate_hot(struct rv_hart *h, struct rv_block *b)
+{
+    struct rv_block_cache *c = h->blocks;
+    /* The code buffer is made on first use (a hart of a JIT machine that
+     * cannot have one runs interpreted, after one message). */
+    if (!c->code_rw && !c->jit_failed && (c->jit_failed = !rv_jit_buffer_init(c)))
+        vwarn("hart %u: no memory for translated code: interpreting", (unsigned)h->hartid);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rv_jit_translate(c, b, rv_block_ops(b));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    c->jit_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
 }
 
 /* CSR instructions keep only the CSR number; rebuild the raw bits for
@@ -153,6 +167,7 @@ enum rv_exec_result rv_exec(struct rv_hart *h, uint64_t max_blocks)
     const struct rv_insn *ins;
     uint64_t bpc;
     uint64_t blocks_left = max_blocks;
+    const uint16_t jit_hot = sys->jit_hot_runs ? sys->jit_hot_runs : JIT_HOT_RUNS;
     enum rv_exec_result result = RV_EXEC_BUDGET;
     /* Room for a one-instruction block that is never cached. */
     _Alignas(16) uint8_t scratch[sizeof(struct rv_block) + 2 * sizeof(struct rv_insn)];
@@ -200,6 +215,9 @@ next_block:
         if (link) {
             struct rv_block *s = *link;
             if (likely(s) && likely(s->gen == atomic_load_explicit(&sys->code.gen[s->page], memory_order_acquire))) {
+                /* Translated since they were chained: link the code too. */
+                if (blk->code && s->code)
+                    rv_jit_link(bc, blk, (unsigned)(link - blk->succ), s);
                 blk = s;
                 link = NULL;
                 h->stat_chained++;
@@ -234,6 +252,10 @@ next_block:
         link = NULL;
         blk = found;
     enter_block:
+        /* (heat wraps: a block that could not be translated is tried again
+         * every 65536 runs, e.g. once the full code buffer was emptied) */
+        if (!blk->code && sys->jit && blk->page != ~0ull && unlikely(++blk->heat == jit_hot))
+            translate_hot(h, blk);
         if (blk->code) {
             /* Translated: it may run on into linked successors, up to the
              * budget; it counts its own instructions. */

@@ -181,6 +181,7 @@ struct rv_sys {
     uint64_t time_base_ns; /* host CLOCK_MONOTONIC at mtime = 0 */
     bool sbi_in_host;      /* ECALL from S goes to hooks.sbi_call */
     bool jit;              /* translate blocks to host code (riscv/jit.h) */
+    uint16_t jit_hot_runs; /* interpreted runs before a block is translated (0: the default) */
     bool has_sstc;
     unsigned max_satp_mode; /* largest paging mode offered (SATP_MODE_SV39..SV57) */
     _Atomic bool stop; /* all harts leave their run loops */

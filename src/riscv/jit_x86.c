@@ -238,44 +238,6 @@ static void call(struct em *e, const void *fn)
     b1(e, 0xd0);
 }
 
-/* ---- helpers the code calls (the interpreter's semantics) ---- */
-
-static uint64_t h_mulh(uint64_t a, uint64_t b) { return (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64); }
-static uint64_t h_mulhsu(uint64_t a, uint64_t b) { return (uint64_t)(((__int128)(int64_t)a * (__int128)(unsigned __int128)b) >> 64); }
-static uint64_t h_mulhu(uint64_t a, uint64_t b) { return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64); }
-static uint64_t h_div(uint64_t ua, uint64_t ub)
-{
-    int64_t a = (int64_t)ua, b = (int64_t)ub;
-    return b == 0 ? ~0ull : (a == INT64_MIN && b == -1) ? (uint64_t)a : (uint64_t)(a / b);
-}
-static uint64_t h_divu(uint64_t a, uint64_t b) { return b == 0 ? ~0ull : a / b; }
-static uint64_t h_rem(uint64_t ua, uint64_t ub)
-{
-    int64_t a = (int64_t)ua, b = (int64_t)ub;
-    return b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b);
-}
-static uint64_t h_remu(uint64_t a, uint64_t b) { return b == 0 ? a : a % b; }
-static uint64_t h_divw(uint64_t ua, uint64_t ub)
-{
-    int32_t a = (int32_t)ua, b = (int32_t)ub;
-    return (uint64_t)(int64_t)(b == 0 ? -1 : (a == INT32_MIN && b == -1) ? a : a / b);
-}
-static uint64_t h_divuw(uint64_t ua, uint64_t ub)
-{
-    uint32_t a = (uint32_t)ua, b = (uint32_t)ub;
-    return (uint64_t)(int64_t)(int32_t)(b == 0 ? ~0u : a / b);
-}
-static uint64_t h_remw(uint64_t ua, uint64_t ub)
-{
-    int32_t a = (int32_t)ua, b = (int32_t)ub;
-    return (uint64_t)(int64_t)(b == 0 ? a : (a == INT32_MIN && b == -1) ? 0 : a % b);
-}
-static uint64_t h_remuw(uint64_t ua, uint64_t ub)
-{
-    uint32_t a = (uint32_t)ua, b = (uint32_t)ub;
-    return (uint64_t)(int64_t)(int32_t)(b == 0 ? a : a % b);
-}
-
 /* ---- translation ---- */
 
 #define HOFF(field) ((int32_t)offsetof(struct rv_hart, field))
@@ -507,11 +469,71 @@ static void branch(struct tr *t, const struct rv_insn *in, unsigned cc_skip)
     land(&t->e, skip);
 }
 
-static void helper2(struct tr *t, const struct rv_insn *in, uint64_t (*fn)(uint64_t, uint64_t))
+/* One-operand group-3 op on r: ext 3 neg, 4 mul, 5 imul, 6 div, 7 idiv */
+static void grp3(struct em *e, bool w, unsigned ext, int r)
 {
-    load_x(t, RDI, in->rs1);
-    load_x(t, RSI, in->rs2);
-    call(&t->e, (const void *)fn);
+    rex(e, w, 0, r);
+    b1(e, 0xf7);
+    b1(e, (uint8_t)(0xc0 | (ext << 3) | (r & 7)));
+}
+
+/* MULH, MULHSU, MULHU: the high half that x86's one-operand multiply
+ * leaves in rdx. MULHSU multiplies unsigned and corrects: a negative a
+ * is a + 2^64, so the high half is b too large. */
+static void mul_high(struct tr *t, const struct rv_insn *in, enum rv_op op)
+{
+    struct em *e = &t->e;
+    load_x(t, RAX, in->rs1);
+    load_x(t, RCX, in->rs2);
+    if (op == RV_OP_MULHSU)
+        mov_rr(e, RSI, RAX);
+    grp3(e, true, op == RV_OP_MULH ? 5 : 4, RCX);
+    if (op == RV_OP_MULHSU) {
+        shift_imm(e, true, 7, RSI, 63);         /* sar rsi, 63 */
+        op_r(e, true, 0x21, RCX, RSI);          /* and rsi, rcx */
+        op_r(e, true, 0x29, RSI, RDX);          /* sub rdx, rsi */
+    }
+    store_x(t, RDX, in->rd);
+}
+
+/* DIV[U][W] and REM[U][W] inline. RISC-V defines the two cases x86 traps
+ * on: x / 0 = all ones and x % 0 = x; MIN / -1 = MIN and MIN % -1 = 0
+ * (negation and zero also give those for every other dividend). */
+static void divide(struct tr *t, const struct rv_insn *in, bool sign, bool rem, bool w)
+{
+    struct em *e = &t->e;
+    load_x(t, RAX, in->rs1);
+    load_x(t, RCX, in->rs2);
+    op_r(e, w, 0x85, RCX, RCX);                 /* test rcx, rcx */
+    uint8_t *by_zero = jcc(e, CC_E), *by_minus1 = NULL;
+    if (sign) {
+        alu_imm(e, w, 7, RCX, -1);              /* cmp rcx, -1 */
+        by_minus1 = jcc(e, CC_E);
+        if (w)
+            b1(e, 0x48);
+        b1(e, 0x99);                            /* cqo / cdq */
+    } else {
+        op_r(e, false, 0x31, RDX, RDX);         /* xor edx, edx */
+    }
+    grp3(e, w, sign ? 7 : 6, RCX);
+    if (rem)
+        mov_rr(e, RAX, RDX);
+    uint8_t *done = jmp(e), *done2 = NULL;
+    land(e, by_zero);
+    if (!rem)
+        mov_imm(e, RAX, ~0ull);                 /* the remainder is the dividend, in rax */
+    if (sign) {
+        done2 = jmp(e);
+        land(e, by_minus1);
+        if (rem)
+            op_r(e, false, 0x31, RAX, RAX);
+        else
+            grp3(e, w, 3, RAX);                 /* neg */
+    }
+    land(e, done);
+    land(e, done2);
+    if (!w)
+        movsxd(e, RAX, RAX);
     store_x(t, RAX, in->rd);
 }
 
@@ -844,17 +866,15 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
             movsxd(e, RAX, RAX);
         store_x(t, RAX, in->rd);
         return true;
-    case RV_OP_MULH: helper2(t, in, h_mulh); return true;
-    case RV_OP_MULHSU: helper2(t, in, h_mulhsu); return true;
-    case RV_OP_MULHU: helper2(t, in, h_mulhu); return true;
-    case RV_OP_DIV: helper2(t, in, h_div); return true;
-    case RV_OP_DIVU: helper2(t, in, h_divu); return true;
-    case RV_OP_REM: helper2(t, in, h_rem); return true;
-    case RV_OP_REMU: helper2(t, in, h_remu); return true;
-    case RV_OP_DIVW: helper2(t, in, h_divw); return true;
-    case RV_OP_DIVUW: helper2(t, in, h_divuw); return true;
-    case RV_OP_REMW: helper2(t, in, h_remw); return true;
-    case RV_OP_REMUW: helper2(t, in, h_remuw); return true;
+    case RV_OP_MULH: case RV_OP_MULHSU: case RV_OP_MULHU: mul_high(t, in, op); return true;
+    case RV_OP_DIV: divide(t, in, true, false, true); return true;
+    case RV_OP_DIVU: divide(t, in, false, false, true); return true;
+    case RV_OP_REM: divide(t, in, true, true, true); return true;
+    case RV_OP_REMU: divide(t, in, false, true, true); return true;
+    case RV_OP_DIVW: divide(t, in, true, false, false); return true;
+    case RV_OP_DIVUW: divide(t, in, false, false, false); return true;
+    case RV_OP_REMW: divide(t, in, true, true, false); return true;
+    case RV_OP_REMUW: divide(t, in, false, true, false); return true;
     case RV_OP_FLW: fp_check(t, idx); load_op(t, idx, 4, false, true); fp_dirty(t); return true;
     case RV_OP_FLD: fp_check(t, idx); load_op(t, idx, 8, false, true); fp_dirty(t); return true;
     case RV_OP_FSW: fp_check(t, idx); store_op(t, idx, 4, true); return true;
@@ -875,7 +895,7 @@ static void entry_exit(struct tr *t, uint8_t *from)
     leave(t, RV_JIT_EXIT_DYNAMIC);
 }
 
-void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops)
+void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_t *ops)
 {
     b->code = NULL;
     b->exit_patch[0] = b->exit_patch[1] = 0;
@@ -913,7 +933,7 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum r
     mem(e, 0, RBX, HOFF(instret));              /* add qword [rbx+instret], n */
     d32(e, b->n);
     for (unsigned i = 0; i <= b->n; i++)
-        if (!insn(tp, i, i < b->n ? ops[i] : RV_OP_BLOCK_END))
+        if (!insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
             return;
     entry_exit(tp, ev);
     entry_exit(tp, spent);
@@ -976,7 +996,7 @@ bool rv_jit_available(void) { return false; }
 bool rv_jit_room(const struct rv_block_cache *c) { (void)c; return true; }
 bool rv_jit_buffer_init(struct rv_block_cache *c) { (void)c; return false; }
 void rv_jit_buffer_free(struct rv_block_cache *c) { (void)c; }
-void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const enum rv_op *ops)
+void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_t *ops)
 {
     (void)c, (void)ops;
     b->code = NULL;

@@ -304,11 +304,17 @@ static void print_stats(struct vm *vm, uint64_t elapsed_ns)
                 (unsigned long long)h->stat_mmio, (unsigned long long)h->stat_wfi_sleeps);
     }
     if (sys->jit) {
-        uint64_t nb = 0, bytes = 0;
-        for (unsigned i = 0; i < sys->nharts; i++)
-            nb += sys->harts[i]->blocks->jit_blocks, bytes += sys->harts[i]->blocks->jit_bytes;
-        fprintf(stderr, "vireo: jit: %llu blocks translated, %.1f KiB of code\r\n", (unsigned long long)nb,
-                (double)bytes / 1024);
+        uint64_t nb = 0, bytes = 0, now = 0, ns = 0;
+        for (unsigned i = 0; i < sys->nharts; i++) {
+            const struct rv_block_cache *c = sys->harts[i]->blocks;
+            nb += c->jit_blocks, bytes += c->jit_bytes, ns += c->jit_ns;
+            now += c->code_used - c->code_reserved;
+        }
+        fprintf(stderr,
+                "vireo: jit: %llu blocks translated, %.1f KiB of code (%.1f KiB in the buffers now), "
+                "%.1f ms translating (%.1f%% of the run)\r\n",
+                (unsigned long long)nb, (double)bytes / 1024, (double)now / 1024, (double)ns / 1e6,
+                elapsed_ns ? 100.0 * (double)ns / (double)elapsed_ns : 0.0);
     }
     double s = (double)elapsed_ns / 1e9;
     fprintf(stderr, "vireo: %.3f s, %llu instructions, %.1f MIPS\r\n", s, (unsigned long long)total,

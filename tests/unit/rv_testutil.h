@@ -256,6 +256,7 @@ static inline struct rvt *rvt_new(unsigned nharts)
     /* VIREO_TEST_JIT=1 (meson registers the riscv tests twice): the same
      * tests with blocks translated by the JIT. */
     t->sys.jit = getenv("VIREO_TEST_JIT") != NULL;
+    t->sys.jit_hot_runs = 1; /* translated the first time they run */
     /* trap vectors: "j ." so a trapped hart stays put */
     rvt_w32(t, RVT_TRAP, rvi_j(0));
     rvt_w32(t, RVT_STRAP, rvi_j(0));

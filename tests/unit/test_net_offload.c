@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_rng.h"
 #include "net/offload.h"
 
 #define TCP_FIN 0x01
@@ -57,16 +58,6 @@ static void wr32(uint8_t *p, uint32_t v)
     wr16(p + 2, (uint16_t)v);
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
-}
-static size_t rnd_below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 
 /* ---- building frames ---- */
 
@@ -454,7 +445,7 @@ static void test_csum_lengths_alignment(void **state)
     (void)state;
     static uint8_t buf[4096 + 16];
     for (size_t i = 0; i < sizeof(buf); i++)
-        buf[i] = (uint8_t)rnd();
+        buf[i] = (uint8_t)test_rnd();
     for (size_t a = 0; a < 8; a++) {
         for (size_t len = 0; len < 300; len++)
             assert_int_equal(net_csum_fold(net_csum_add(0, buf + a, len)), (uint16_t)~ref_fold(ref_sum(0, buf + a, len)));
@@ -470,14 +461,14 @@ static void test_csum_lengths_alignment(void **state)
     /* A running sum over pieces split at even offsets, the last one odd,
      * at odd addresses. */
     for (int t = 0; t < 2000; t++) {
-        size_t a = rnd_below(8), len = rnd_below(4000);
-        uint32_t s = (uint32_t)rnd();
+        size_t a = test_rnd_below(8), len = test_rnd_below(4000);
+        uint32_t s = (uint32_t)test_rnd();
         uint64_t want = ref_sum(s, buf + a, len);
         size_t pos = 0;
         while (pos < len) {
             size_t n = len - pos;
-            if (rnd() & 1) {
-                size_t cut = rnd_below(n / 2 + 1) * 2;
+            if (test_rnd() & 1) {
+                size_t cut = test_rnd_below(n / 2 + 1) * 2;
                 if (cut && cut < n)
                     n = cut;
             }
@@ -822,23 +813,23 @@ static void test_reentrant(void **state)
 static void random_spec(struct spec *s)
 {
     memset(s, 0, sizeof(*s));
-    s->v6 = rnd() & 1;
-    s->udp = rnd_below(4) == 0;
-    s->tag = rnd_below(8) == 0;
+    s->v6 = test_rnd() & 1;
+    s->udp = test_rnd_below(4) == 0;
+    s->tag = test_rnd_below(8) == 0;
     if (!s->v6)
-        s->ipopt = rnd_below(3) ? 0 : 4 * rnd_below(11);
+        s->ipopt = test_rnd_below(3) ? 0 : 4 * test_rnd_below(11);
     else {
-        s->hbh = rnd_below(6) == 0;
-        s->dstopt = rnd_below(6) ? 0 : 8 * (1 + rnd_below(4));
+        s->hbh = test_rnd_below(6) == 0;
+        s->dstopt = test_rnd_below(6) ? 0 : 8 * (1 + test_rnd_below(4));
     }
-    s->tcpopt = rnd_below(2) ? 12 : 4 * rnd_below(11);
-    size_t r = rnd_below(100);
+    s->tcpopt = test_rnd_below(2) ? 12 : 4 * test_rnd_below(11);
+    size_t r = test_rnd_below(100);
     /* Mostly small frames, so that a few hundred thousand run quickly
      * under the sanitizers; a few up to the largest there is. */
-    s->plen = r < 1 ? rnd_below(65535 - 200) : r < 40 ? rnd_below(64) : rnd_below(2000);
-    s->flags = (uint8_t)rnd();
-    s->seq = (uint32_t)rnd();
-    s->id = (uint16_t)rnd();
+    s->plen = r < 1 ? test_rnd_below(65535 - 200) : r < 40 ? test_rnd_below(64) : test_rnd_below(2000);
+    s->flags = (uint8_t)test_rnd();
+    s->seq = (uint32_t)test_rnd();
+    s->id = (uint16_t)test_rnd();
 }
 
 static void test_random(void **state)
@@ -852,43 +843,43 @@ static void test_random(void **state)
         random_spec(&s);
         struct built b;
         build(frame, &s, &b);
-        bool gso = rnd_below(3) != 0;
+        bool gso = test_rnd_below(3) != 0;
         uint8_t type = s.udp ? NET_GSO_UDP_L4 : s.v6 ? NET_GSO_TCPV6 : NET_GSO_TCPV4;
-        uint16_t mss = (uint16_t)(rnd_below(4) ? 500 + rnd_below(1500) : 1 + rnd_below(64));
+        uint16_t mss = (uint16_t)(test_rnd_below(4) ? 500 + test_rnd_below(1500) : 1 + test_rnd_below(64));
         if (s.plen > 5000 && mss < 64)
             mss = (uint16_t)(mss + 1000); /* keep the run time in check */
-        struct net_pkt p = pkt_of(frame, &b, &s, rnd_below(8) != 0, gso ? type : 0, gso ? mss : 0);
+        struct net_pkt p = pkt_of(frame, &b, &s, test_rnd_below(8) != 0, gso ? type : 0, gso ? mss : 0);
         if (!gso && !p.off.flags) {
             p.off.flags = NET_OFF_NEEDS_CSUM;
             p.off.csum_start = (uint16_t)b.l4;
             p.off.csum_offset = s.udp ? 6 : 16;
         }
         /* Damage: metadata, header bytes, the length. */
-        switch (rnd_below(10)) {
+        switch (test_rnd_below(10)) {
         case 0:
-            p.off.gso_type = (uint8_t)rnd();
+            p.off.gso_type = (uint8_t)test_rnd();
             break;
         case 1:
-            p.off.csum_start = (uint16_t)rnd_below(b.len + 8);
-            p.off.csum_offset = (uint16_t)(2 * rnd_below(32)); /* even: see below */
+            p.off.csum_start = (uint16_t)test_rnd_below(b.len + 8);
+            p.off.csum_offset = (uint16_t)(2 * test_rnd_below(32)); /* even: see below */
             break;
         case 2:
-            p.off.hdr_len = (uint16_t)rnd();
-            p.off.gso_size = (uint16_t)rnd_below(3);
+            p.off.hdr_len = (uint16_t)test_rnd();
+            p.off.gso_size = (uint16_t)test_rnd_below(3);
             break;
         case 3:
         case 4:
         case 5: {
-            int k = 1 + (int)rnd_below(3);
+            int k = 1 + (int)test_rnd_below(3);
             while (k--)
-                frame[rnd_below(b.hlen + 4 < b.len ? b.hlen + 4 : b.len)] = (uint8_t)rnd();
+                frame[test_rnd_below(b.hlen + 4 < b.len ? b.hlen + 4 : b.len)] = (uint8_t)test_rnd();
             break;
         }
         case 6:
-            p.len = rnd_below(b.len + 1);
+            p.len = test_rnd_below(b.len + 1);
             break;
         case 7:
-            frame[rnd_below(b.hlen)] ^= (uint8_t)(1u << rnd_below(8));
+            frame[test_rnd_below(b.hlen)] ^= (uint8_t)(1u << test_rnd_below(8));
             break;
         default:
             break; /* as built */
@@ -946,20 +937,20 @@ static void test_random_garbage(void **state)
     (void)state;
     struct rec *r = rec_new(false);
     for (int it = 0; it < 100000; it++) {
-        size_t len = rnd_below(200);
+        size_t len = test_rnd_below(200);
         for (size_t i = 0; i < len; i++)
-            frame[i] = (uint8_t)rnd();
-        if (len >= 14 && (rnd() & 1))
-            wr16(frame + 12, (rnd() & 1) ? NET_ETH_P_IPV4 : NET_ETH_P_IPV6);
-        if (len >= 15 && (rnd() & 1))
-            frame[14] = (uint8_t)((frame[12] == 0x08 ? 0x45 : 0x60) + rnd_below(3));
+            frame[i] = (uint8_t)test_rnd();
+        if (len >= 14 && (test_rnd() & 1))
+            wr16(frame + 12, (test_rnd() & 1) ? NET_ETH_P_IPV4 : NET_ETH_P_IPV6);
+        if (len >= 15 && (test_rnd() & 1))
+            frame[14] = (uint8_t)((frame[12] == 0x08 ? 0x45 : 0x60) + test_rnd_below(3));
         struct net_pkt p = { .data = frame, .len = len };
-        p.off.flags = (uint8_t)rnd_below(4);
-        p.off.gso_type = (uint8_t)(rnd_below(4) ? rnd_below(6) : rnd());
-        p.off.hdr_len = (uint16_t)rnd_below(300);
-        p.off.gso_size = (uint16_t)rnd_below(100);
-        p.off.csum_start = (uint16_t)rnd_below(220);
-        p.off.csum_offset = (uint16_t)rnd_below(40);
+        p.off.flags = (uint8_t)test_rnd_below(4);
+        p.off.gso_type = (uint8_t)(test_rnd_below(4) ? test_rnd_below(6) : test_rnd());
+        p.off.hdr_len = (uint16_t)test_rnd_below(300);
+        p.off.gso_size = (uint16_t)test_rnd_below(100);
+        p.off.csum_start = (uint16_t)test_rnd_below(220);
+        p.off.csum_offset = (uint16_t)test_rnd_below(40);
         run(&p, r, false);
     }
     rec_free(r);
