@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "riscv/decode.h"
 #include "riscv/hart.h"
@@ -55,6 +56,7 @@ struct rv_block_cache {
     uint64_t jit_blocks, jit_bytes; /* translated since start (statistics) */
     uint64_t jit_ns;                /* time spent translating (statistics) */
     bool jit_failed;                /* no code buffer could be made */
+    FILE *perf_map;                 /* VIREO_JIT_PERFMAP: block names for perf */
 };
 
 struct rv_block_cache *rv_bcache_new(void);

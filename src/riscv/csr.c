@@ -1,5 +1,6 @@
 #include "riscv/csr.h"
 
+#include "riscv/decode.h"
 #include "riscv/fpu.h"
 #include "riscv/hart.h"
 #include "riscv/mmu.h"
@@ -226,5 +227,42 @@ bool rv_csr_write(struct rv_hart *h, unsigned csr, uint64_t val)
         h->pmpaddr[csr - CSR_PMPADDR0] = val & ((1ull << 54) - 1);
         return true;
     }
+    return false;
+}
+
+/* CSR instructions keep only the CSR number; rebuild the raw bits for
+ * mtval when one of them turns out to be illegal. */
+static uint32_t csr_insn_bits(const struct rv_insn *in, unsigned f3)
+{
+    unsigned rd = in->rd == 32 ? 0 : in->rd;
+    return ((uint32_t)in->imm & 0xfff) << 20 | (uint32_t)in->rs1 << 15 | f3 << 12 | rd << 7 | 0x73;
+}
+
+bool rv_csr_insn(struct rv_hart *h, unsigned op, const struct rv_insn *in)
+{
+    unsigned csr = (unsigned)in->imm & 0xfff, f3;
+    bool imm = op == RV_OP_CSRRWI || op == RV_OP_CSRRSI || op == RV_OP_CSRRCI;
+    uint64_t s = imm ? in->rs1 : h->x[in->rs1], old = 0, val;
+    /* CSRRS/CSRRC with x0 (or uimm 0) only read */
+    bool write = true;
+    switch (op) {
+    case RV_OP_CSRRW: case RV_OP_CSRRWI: f3 = 1; val = s; break;
+    case RV_OP_CSRRS: case RV_OP_CSRRSI: f3 = 2; write = in->rs1 != 0; val = 0; break;
+    default: f3 = 3; write = in->rs1 != 0; val = 0; break;
+    }
+    if (imm)
+        f3 += 4;
+    if (rv_csr_read(h, csr, &old)) {
+        if (f3 == 2 || f3 == 6)
+            val = old | s;
+        else if (f3 == 3 || f3 == 7)
+            val = old & ~s;
+        if (!write || rv_csr_write(h, csr, val)) {
+            h->x[in->rd] = old;
+            return true;
+        }
+    }
+    h->exc_cause = EXC_ILLEGAL_INSN;
+    h->exc_tval = csr_insn_bits(in, f3);
     return false;
 }

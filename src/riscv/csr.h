@@ -83,6 +83,7 @@ enum {
 #define SATP_PPN_MASK ((1ull << 44) - 1)
 
 struct rv_hart;
+struct rv_insn;
 
 /* CSR access from a CSR instruction. Return false when the access must
  * raise an illegal-instruction exception (missing CSR, privilege, write to
@@ -90,5 +91,11 @@ struct rv_hart;
  * state (TLB keys) changed so the caller can end the block. */
 bool rv_csr_read(struct rv_hart *h, unsigned csr, uint64_t *val);
 bool rv_csr_write(struct rv_hart *h, unsigned csr, uint64_t val);
+
+/* One CSR instruction (op is one of RV_OP_CSRR*, in its decoded form):
+ * reads, writes when the op writes, sets x[rd]. False when it is illegal,
+ * with h->exc_cause/exc_tval set (tval: the instruction's bits). Both
+ * engines run CSR instructions through here. */
+bool rv_csr_insn(struct rv_hart *h, unsigned op, const struct rv_insn *in);
 
 #endif

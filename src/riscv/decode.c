@@ -27,6 +27,19 @@ int rv_op_ends_block(enum rv_op op)
     }
 }
 
+int rv_csr_is_fp(unsigned csr) { return csr >= 0x001 && csr <= 0x003; }
+
+int rv_insn_ends_block(enum rv_op op, const struct rv_insn *in)
+{
+    switch (op) {
+    case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC:
+    case RV_OP_CSRRWI: case RV_OP_CSRRSI: case RV_OP_CSRRCI:
+        return !rv_csr_is_fp((unsigned)in->imm & 0xfff);
+    default:
+        return rv_op_ends_block(op);
+    }
+}
+
 /* integer destination: x0 becomes the scratch register */
 static inline uint8_t xd(uint32_t r) { return r ? (uint8_t)r : 32; }
 

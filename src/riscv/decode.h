@@ -62,6 +62,13 @@ enum rv_op rv_decode(uint32_t raw, struct rv_insn *insn, unsigned *len);
  * following instructions must be fetched or translated)? */
 int rv_op_ends_block(enum rv_op op);
 
+/* The same for one decoded instruction: CSR instructions on the FP CSRs
+ * (fflags, frm, fcsr) do not end a block, since they change nothing about
+ * fetch, translation or privilege; compiled code reads and restores fflags
+ * around comparisons in hot loops. */
+int rv_insn_ends_block(enum rv_op op, const struct rv_insn *in);
+int rv_csr_is_fp(unsigned csr);
+
 const char *rv_op_name(enum rv_op op);
 
 #endif

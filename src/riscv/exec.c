@@ -99,7 +99,7 @@ static struct rv_block *build_block(struct rv_hart *h, uint64_t vpc, uint64_t pa
         in->off = (uint8_t)(pos / 2);
         pos += len;
         n++;
-        if (rv_op_ends_block(op))
+        if (rv_insn_ends_block(op, in))
             break;
     }
     b->insns[n] = (struct rv_insn){ .handler = op_labels[RV_OP_BLOCK_END], .off = (uint8_t)(pos / 2) };
@@ -137,14 +137,6 @@ static void translate_hot(struct rv_hart *h, struct rv_block *b)
     rv_jit_translate(c, b, rv_block_ops(b));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     c->jit_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
-}
-
-/* CSR instructions keep only the CSR number; rebuild the raw bits for
- * mtval when one of them turns out to be illegal. */
-static uint32_t csr_insn_bits(const struct rv_insn *in, unsigned f3)
-{
-    unsigned rd = in->rd == 32 ? 0 : in->rd;
-    return ((uint32_t)in->imm & 0xfff) << 20 | (uint32_t)in->rs1 << 15 | f3 << 12 | rd << 7 | 0x73;
 }
 
 enum rv_exec_result rv_exec(struct rv_hart *h, uint64_t max_blocks)
@@ -517,25 +509,21 @@ op_SFENCE_VMA:
         rv_tlb_flush_all(h);
     END_BLOCK_AT(PC_NEXT);
 
-#define CSR_OP(name, f3, src, do_write, combine) \
-op_##name: { \
-    unsigned csr = (unsigned)ins->imm & 0xfff; \
-    uint64_t s = (src), old = 0; \
-    if (!rv_csr_read(h, csr, &old) || ((do_write) && !rv_csr_write(h, csr, (combine)))) { \
-        h->exc_cause = EXC_ILLEGAL_INSN; \
-        h->exc_tval = csr_insn_bits(ins, f3); \
+/* The FP CSRs are read and written inside blocks (rv_insn_ends_block);
+ * any other CSR ends its block. */
+#define CSR_OP(name) \
+op_##name: \
+    if (!rv_csr_insn(h, RV_OP_##name, ins)) \
         goto exception; \
-    } \
-    RD = old; \
-    (void)s; \
-    END_BLOCK_AT(PC_NEXT); \
-}
-CSR_OP(CSRRW, 1, x[ins->rs1], 1, s)
-CSR_OP(CSRRS, 2, x[ins->rs1], ins->rs1 != 0, old | s)
-CSR_OP(CSRRC, 3, x[ins->rs1], ins->rs1 != 0, old & ~s)
-CSR_OP(CSRRWI, 5, ins->rs1, 1, s)
-CSR_OP(CSRRSI, 6, ins->rs1, ins->rs1 != 0, old | s)
-CSR_OP(CSRRCI, 7, ins->rs1, ins->rs1 != 0, old & ~s)
+    if (rv_csr_is_fp((unsigned)ins->imm & 0xfff)) \
+        NEXT(); \
+    END_BLOCK_AT(PC_NEXT);
+CSR_OP(CSRRW)
+CSR_OP(CSRRS)
+CSR_OP(CSRRC)
+CSR_OP(CSRRWI)
+CSR_OP(CSRRSI)
+CSR_OP(CSRRCI)
 
     /* ---- A: host atomics on guest RAM, so harts on other threads see
      * them atomically; SC is a compare-and-swap against the value LR saw. */

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -56,6 +58,15 @@ bool rv_jit_buffer_init(struct rv_block_cache *c)
     c->code_rx = rx;
     c->code_size = CODE_SIZE;
     emit_trampoline(c);
+    /* VIREO_JIT_PERFMAP=1: name every block for perf (/tmp/perf-PID.map;
+     * with --no-sandbox, since the buffer is usually made under the filter) */
+    if (getenv("VIREO_JIT_PERFMAP")) {
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        c->perf_map = fopen(path, "a");
+        if (c->perf_map)
+            setvbuf(c->perf_map, NULL, _IOLBF, 0);
+    }
     return true;
 }
 
@@ -65,6 +76,9 @@ void rv_jit_buffer_free(struct rv_block_cache *c)
         munmap(c->code_rw, c->code_size);
     if (c->code_rx)
         munmap(c->code_rx, c->code_size);
+    if (c->perf_map)
+        fclose(c->perf_map);
+    c->perf_map = NULL;
     c->code_rw = c->code_rx = NULL;
 }
 
@@ -772,6 +786,19 @@ static void fp_move(struct tr *t, unsigned idx, enum rv_op op)
     }
 }
 
+/* Where JALR goes on (called from translated code): the code of the block
+ * at h->pc when it is decoded, current and translated; else NULL, and the
+ * run loop takes over at h->pc. The target block's entry checks events,
+ * the budget and its page as after a patched exit. */
+static void *jit_find(struct rv_hart *h)
+{
+    uint64_t paddr;
+    if (!rv_fetch_ptr(h, h->pc, &paddr))
+        return NULL;
+    struct rv_block *b = rv_bcache_lookup(h->blocks, &h->sys->code, paddr);
+    return b ? b->code : NULL;
+}
+
 /* One instruction; false if the JIT does not translate its op. */
 static bool insn(struct tr *t, unsigned idx, enum rv_op op)
 {
@@ -798,7 +825,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         store_x(t, RAX, in->rd);
         fixed_exit(t, RV_JIT_EXIT_TAKEN, here + in->imm);
         return true;
-    case RV_OP_JALR:
+    case RV_OP_JALR: {
         load_x(t, RDX, in->rs1);
         if (in->imm)
             alu_imm(e, true, 0, RDX, in->imm);
@@ -807,8 +834,18 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         mov_imm(e, RAX, (uint64_t)next);
         op_r(e, true, 0x01, R12, RAX);
         store_x(t, RAX, in->rd);
+        /* straight on into the target's code when it has some */
+        mov_rr(e, RDI, RBX);
+        call(e, (const void *)jit_find);
+        op_r(e, true, 0x85, RAX, RAX);          /* test rax, rax */
+        uint8_t *none = jcc(e, CC_E);
+        mov_load(e, R12, RBX, HOFF(pc));
+        b1(e, 0xff);                            /* jmp rax */
+        b1(e, 0xe0);
+        land(e, none);
         leave(t, RV_JIT_EXIT_DYNAMIC);
         return true;
+    }
     case RV_OP_BLOCK_END:
         fixed_exit(t, RV_JIT_EXIT_FALLTHROUGH, here);
         return true;
@@ -882,6 +919,23 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     case RV_OP_FMV_X_W: case RV_OP_FMV_X_D: case RV_OP_FMV_W_X: case RV_OP_FMV_D_X:
         fp_move(t, idx, op);
         return true;
+    case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC:
+    case RV_OP_CSRRWI: case RV_OP_CSRRSI: case RV_OP_CSRRCI: {
+        /* only the FP CSRs, inside a block: the interpreter's code */
+        if (!rv_csr_is_fp((unsigned)in->imm & 0xfff))
+            return false;
+        mov_rr(e, RDI, RBX);
+        b1(e, 0xbe);                            /* mov esi, op */
+        d32(e, (uint32_t)op);
+        mov_imm(e, RDX, (uint64_t)(uintptr_t)in);
+        call(e, (const void *)rv_csr_insn);
+        b1(e, 0x84);                            /* test al, al */
+        b1(e, 0xc0);
+        uint8_t *ok = jcc(e, CC_NE);
+        exception_exit(t, idx);
+        land(e, ok);
+        return true;
+    }
     default: return fp_op(t, idx, op);
     }
 }
@@ -945,6 +999,9 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_
     c->code_used += (len + 15) & ~(size_t)15;
     c->jit_blocks++;
     c->jit_bytes += len;
+    if (c->perf_map)
+        fprintf(c->perf_map, "%lx %zx guest_pa_%llx_n%u\n", (unsigned long)(uintptr_t)b->code, len,
+                (unsigned long long)b->paddr, (unsigned)b->n);
 }
 
 void rv_jit_link(struct rv_block_cache *c, struct rv_block *from, unsigned k, const struct rv_block *to)

@@ -461,6 +461,17 @@ static void test_ends_block(void **state)
     for (size_t i = 0; i < sizeof(cont) / sizeof(cont[0]); i++)
         assert_false(rv_op_ends_block(cont[i]));
     assert_string_equal(rv_op_name(RV_OP_AMOMAXU_D), "AMOMAXU_D");
+    /* CSR instructions end a block, except on fflags, frm and fcsr */
+    struct rv_insn in = { 0 };
+    unsigned len;
+    assert_int_equal(rv_decode(0x00102773, &in, &len), RV_OP_CSRRS); /* frflags a4 */
+    assert_false(rv_insn_ends_block(RV_OP_CSRRS, &in));
+    assert_int_equal(rv_decode(0x00171073, &in, &len), RV_OP_CSRRW); /* fsflags a4 */
+    assert_false(rv_insn_ends_block(RV_OP_CSRRW, &in));
+    assert_int_equal(rv_decode(0x30029073, &in, &len), RV_OP_CSRRW); /* csrw mstatus, t0 */
+    assert_true(rv_insn_ends_block(RV_OP_CSRRW, &in));
+    assert_true(rv_insn_ends_block(RV_OP_JAL, &in));
+    assert_false(rv_insn_ends_block(RV_OP_ADD, &in));
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /* The JIT against the interpreter (docs/jit.md, "Correctness"): random
  * programs made of the ops the JIT translates (integer, M, loads and
  * stores of every width to RAM and MMIO, aligned or not, branches, JAL,
- * JALR, F and D) run on two machines from the same state, one interpreted
+ * JALR, F and D, the FP CSRs) run on two machines from the same state, one interpreted
  * and one translating every block the first time it runs. A loop around
  * each program makes blocks run again through linked exits and the JALR
  * lookup. Afterwards every register, the FP state, the trap CSRs, the
@@ -144,6 +144,11 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n)
     if (k < 78 && ahead > 2) { /* jalr to a later instruction, from x22 = the program's start */
         unsigned to = i + 1 + pick(ahead - 1 < 4 ? ahead - 1 : 4);
         w[0] = rvi_jalr(pick(2) ? d : ZERO, R_CODE, (int32_t)(4 * to));
+        return 1;
+    }
+    if (k < 81) { /* the FP CSRs, which do not end a block: any CSR op on fflags, frm, fcsr */
+        static const unsigned f3[] = { 1, 2, 3, 5, 6, 7 };
+        w[0] = enc_i((int32_t)(1 + pick(3)), pick(3) ? a : pick(32), f3[pick(6)], d, 0x73);
         return 1;
     }
     /* F and D */
