@@ -38,20 +38,17 @@ bool rv_jit_room(const struct rv_block_cache *c) { return c->code_size - c->code
 
 bool rv_jit_buffer_init(struct rv_block_cache *c)
 {
-    int fd = memfd_create("vireo-jit", MFD_CLOEXEC);
-    if (fd < 0)
+    /* Shared anonymous memory, mapped a second time by mremap (old size
+     * 0): the same pages, RW for the emitter and RX for execution. (perf
+     * sees anonymous code, so VIREO_JIT_PERFMAP works.) */
+    void *rw = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (rw == MAP_FAILED)
         return false;
-    void *rw = MAP_FAILED, *rx = MAP_FAILED;
-    if (ftruncate(fd, CODE_SIZE) == 0) {
-        rw = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        rx = mmap(NULL, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
-    }
-    close(fd);
-    if (rw == MAP_FAILED || rx == MAP_FAILED) {
-        if (rw != MAP_FAILED)
-            munmap(rw, CODE_SIZE);
+    void *rx = mremap(rw, 0, CODE_SIZE, MREMAP_MAYMOVE);
+    if (rx == MAP_FAILED || mprotect(rx, CODE_SIZE, PROT_READ | PROT_EXEC) != 0) {
         if (rx != MAP_FAILED)
             munmap(rx, CODE_SIZE);
+        munmap(rw, CODE_SIZE);
         return false;
     }
     c->code_rw = rw;
@@ -258,10 +255,26 @@ static void call(struct em *e, const void *fn)
 /* rbp points at x[16], so every register but the scratch x32 is a disp8 */
 #define XOFF(i) ((int32_t)(8 * ((int)(i) - 16)))
 
+struct fp_entry;
+
+/* A slow path emitted after the block's last instruction (out of the way
+ * of the fast path): the jumps to it, the instruction, where it goes back. */
+struct cold {
+    uint8_t *from[6]; /* NX, frm, two NaN-boxes, the result */
+    unsigned nfrom, idx;
+    const struct fp_entry *f;
+    uint8_t *resume;
+};
+
 struct tr {
     struct em e;
     struct rv_block_cache *c;
     struct rv_block *b;
+    /* In a block every instruction runs after the ones before it (only
+     * its last one branches), so mstatus.FS is checked and set dirty once. */
+    bool fs_checked, fs_dirtied;
+    struct cold cold[RV_BLOCK_MAX_INSNS];
+    unsigned ncold;
 };
 
 /* jmp rel32 to the trampoline's way back */
@@ -617,6 +630,9 @@ static void illegal_exit(struct tr *t, unsigned idx)
 /* mstatus.FS off: illegal */
 static void fp_check(struct tr *t, unsigned idx)
 {
+    if (t->fs_checked)
+        return;
+    t->fs_checked = true;
     rex(&t->e, true, 0, RBX);
     b1(&t->e, 0xf7);
     mem(&t->e, 0, RBX, HOFF(mstatus));           /* test qword [rbx+mstatus], FS */
@@ -628,6 +644,9 @@ static void fp_check(struct tr *t, unsigned idx)
 
 static void fp_dirty(struct tr *t)
 {
+    if (t->fs_dirtied)
+        return;
+    t->fs_dirtied = true;
     mov_imm(&t->e, RAX, MSTATUS_FS_DIRTY | MSTATUS_SD);
     op_m(&t->e, true, 0x09, RAX, RBX, HOFF(mstatus)); /* or [rbx+mstatus], rax */
 }
@@ -656,6 +675,143 @@ struct fp_entry {
     const void *fn;
     int arg; /* FMA: which fused op */
 };
+
+/* The SSE2 instruction (0F xx) that computes an op exactly like RISC-V in
+ * round-to-nearest-even, for the fast path below; 0: none. */
+static uint8_t sse_opcode(enum rv_op op)
+{
+    switch (op) {
+    case RV_OP_FADD_S: case RV_OP_FADD_D: return 0x58;
+    case RV_OP_FSUB_S: case RV_OP_FSUB_D: return 0x5c;
+    case RV_OP_FMUL_S: case RV_OP_FMUL_D: return 0x59;
+    case RV_OP_FDIV_S: case RV_OP_FDIV_D: return 0x5e;
+    case RV_OP_FSQRT_S: case RV_OP_FSQRT_D: return 0x51;
+    case RV_OP_FEQ_S: case RV_OP_FEQ_D: case RV_OP_FLT_S: case RV_OP_FLT_D:
+    case RV_OP_FLE_S: case RV_OP_FLE_D: return 0x2e; /* ucomis[sd] */
+    default: return 0;
+    }
+}
+
+static bool op_is_double(enum rv_op op)
+{
+    switch (op) {
+    case RV_OP_FADD_D: case RV_OP_FSUB_D: case RV_OP_FMUL_D: case RV_OP_FDIV_D: case RV_OP_FSQRT_D:
+    case RV_OP_FEQ_D: case RV_OP_FLT_D: case RV_OP_FLE_D:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* prefix 0F op with xmm0 and [rbx + disp] */
+static void sse_m(struct em *e, uint8_t prefix, uint8_t op, int32_t disp)
+{
+    if (prefix)
+        b1(e, prefix);
+    b1(e, 0x0f);
+    b1(e, op);
+    mem(e, 0, RBX, disp);
+}
+
+static uint8_t *cold_jump(struct tr *t, struct cold *k, unsigned cc)
+{
+    uint8_t *at = jcc(&t->e, cc);
+    if (k->nfrom < sizeof(k->from) / sizeof(k->from[0]))
+        k->from[k->nfrom++] = at;
+    else
+        t->e.full = true; /* cannot happen; the block stays interpreted */
+    return at;
+}
+
+/* A single operand must be NaN-boxed (upper half all ones) for the fast
+ * path; the helpers read anything else as the canonical NaN. */
+static void boxed_or_cold(struct tr *t, struct cold *k, unsigned r)
+{
+    load_f(t, RAX, r);
+    shift_imm(&t->e, true, 5, RAX, 32);
+    alu_imm(&t->e, false, 7, RAX, -1);
+    cold_jump(t, k, CC_NE);
+}
+
+/* The fast path of an arithmetic op or a comparison, in SSE2; anything it
+ * cannot do exactly goes to the helper, out of line. Arithmetic runs here
+ * when the rounding mode is round-to-nearest-even (static, or frm), NX is
+ * already set in fflags (as in QEMU's "hardfloat": inexactness then needs
+ * no check, and compiled code rarely clears fflags) and the result is
+ * normal and not at the bottom of the range: a NaN or infinite result (any
+ * invalid operation, division by zero, overflow, NaN operands) and a zero,
+ * subnormal or smallest-exponent result (underflow, tininess, signed
+ * zeros) take the helper, which then raises exactly the right flags.
+ * Comparisons run here unless an operand is a NaN. */
+static bool fp_fast(struct tr *t, unsigned idx, const struct fp_entry *f)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    uint8_t op = sse_opcode(f->op);
+    bool dbl = op_is_double(f->op), cmp = f->kind == FK_CMP;
+    int rm = in->imm & 7;
+    if (!op || (!cmp && rm != 0 && rm != RV_RM_DYN) || t->ncold == RV_BLOCK_MAX_INSNS)
+        return false;
+    struct cold *k = &t->cold[t->ncold++];
+    *k = (struct cold){ .idx = idx, .f = f };
+    if (!cmp) {
+        b1(e, 0xf6);                            /* test byte [rbx+fflags], NX */
+        mem(e, 0, RBX, HOFF(fflags));
+        b1(e, 0x01);
+        cold_jump(t, k, CC_E);
+        if (rm == RV_RM_DYN) {
+            b1(e, 0x83);                        /* cmp dword [rbx+frm], 0 */
+            mem(e, 7, RBX, HOFF(frm));
+            b1(e, 0x00);
+            cold_jump(t, k, CC_NE);
+        }
+    }
+    bool two = f->kind == FK_BIN || cmp;
+    if (!dbl) {
+        boxed_or_cold(t, k, in->rs1);
+        if (two)
+            boxed_or_cold(t, k, in->rs2);
+    }
+    int32_t f1 = HOFF(f) + 8 * (int32_t)in->rs1, f2 = HOFF(f) + 8 * (int32_t)in->rs2;
+    uint8_t pfx = dbl ? 0xf2 : 0xf3;
+    if (cmp) {
+        sse_m(e, dbl ? 0xf2 : 0xf3, 0x10, f1);  /* movs[sd] xmm0, f[rs1] */
+        sse_m(e, dbl ? 0x66 : 0, op, f2);       /* ucomis[sd] xmm0, f[rs2] */
+        cold_jump(t, k, 0xa);                   /* jp: unordered */
+        unsigned cc = f->op == RV_OP_FEQ_S || f->op == RV_OP_FEQ_D   ? CC_E
+                      : f->op == RV_OP_FLT_S || f->op == RV_OP_FLT_D ? CC_B
+                                                                     : CC_BE;
+        setcc_rax(e, cc);
+        store_x(t, RAX, in->rd);
+    } else {
+        if (op == 0x51) {
+            sse_m(e, pfx, 0x51, f1);            /* sqrts[sd] xmm0, f[rs1] */
+        } else {
+            sse_m(e, pfx, 0x10, f1);
+            sse_m(e, pfx, op, f2);
+        }
+        /* the result's exponent must be in [2, max - 1] */
+        b1(e, 0x66);                            /* movq rax, xmm0 / movd eax, xmm0 */
+        if (dbl)
+            b1(e, 0x48);
+        b1(e, 0x0f);
+        b1(e, 0x7e);
+        b1(e, 0xc0);
+        mov_rr(e, RCX, RAX);
+        shift_imm(e, true, 5, RCX, dbl ? 52 : 23);
+        alu_imm(e, false, 4, RCX, dbl ? 0x7ff : 0xff);
+        alu_imm(e, false, 5, RCX, 2);
+        alu_imm(e, false, 7, RCX, dbl ? 0x7fd : 0xfd);
+        cold_jump(t, k, CC_AE);
+        if (!dbl) {
+            mov_imm(e, RCX, 0xffffffff00000000ull);
+            op_r(e, true, 0x09, RCX, RAX);      /* box */
+        }
+        store_f(t, RAX, in->rd);
+    }
+    k->resume = e->p;
+    return true;
+}
 
 static const struct fp_entry fp_ops[] = {
     { RV_OP_FADD_S, FK_BIN, (const void *)rv_fadd_s, 0 }, { RV_OP_FSUB_S, FK_BIN, (const void *)rv_fsub_s, 0 },
@@ -686,17 +842,11 @@ static const struct fp_entry fp_ops[] = {
     { RV_OP_FCVT_D_S, FK_D_S, (const void *)rv_fcvt_d_s, 0 },
 };
 
-static bool fp_op(struct tr *t, unsigned idx, enum rv_op op)
+/* The op through its helper: arguments, call, result. */
+static void fp_call(struct tr *t, unsigned idx, const struct fp_entry *f)
 {
-    const struct fp_entry *f = NULL;
-    for (size_t i = 0; i < sizeof(fp_ops) / sizeof(fp_ops[0]) && !f; i++)
-        if (fp_ops[i].op == op)
-            f = &fp_ops[i];
-    if (!f)
-        return false;
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
-    fp_check(t, idx);
     bool to_x = false;
     switch (f->kind) {
     case FK_BIN:                                /* fn(a, b, rm, &fflags) */
@@ -750,9 +900,39 @@ static bool fp_op(struct tr *t, unsigned idx, enum rv_op op)
         store_x(t, RAX, in->rd);
     else
         store_f(t, RAX, in->rd);
+}
+
+static bool fp_op(struct tr *t, unsigned idx, enum rv_op op)
+{
+    const struct fp_entry *f = NULL;
+    for (size_t i = 0; i < sizeof(fp_ops) / sizeof(fp_ops[0]) && !f; i++)
+        if (fp_ops[i].op == op)
+            f = &fp_ops[i];
+    if (!f)
+        return false;
+    fp_check(t, idx);
+    if (!fp_fast(t, idx, f))
+        fp_call(t, idx, f);
+    /* (after the slow path's way back too) */
     if (f->kind != FK_CLASS)
         fp_dirty(t);
     return true;
+}
+
+/* The slow paths, behind the block's last instruction. */
+static void emit_cold(struct tr *t)
+{
+    for (unsigned i = 0; i < t->ncold; i++) {
+        struct cold *k = &t->cold[i];
+        for (unsigned j = 0; j < k->nfrom; j++)
+            land(&t->e, k->from[j]);
+        fp_call(t, k->idx, k->f);
+        uint8_t *back = jmp(&t->e);
+        if (!t->e.full) {
+            int32_t rel = (int32_t)(k->resume - (back + 4));
+            memcpy(back, &rel, 4);
+        }
+    }
 }
 
 /* FMV between the register files */
@@ -989,6 +1169,7 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_
     for (unsigned i = 0; i <= b->n; i++)
         if (!insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
             return;
+    emit_cold(tp);
     entry_exit(tp, ev);
     entry_exit(tp, spent);
     entry_exit(tp, stale);

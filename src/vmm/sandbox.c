@@ -135,9 +135,6 @@ static const char *const allowed[] = {
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek", "close",
     "openat", "newfstatat", "fstat", "statx", "fcntl", "flock", "fsync", "fdatasync", "fallocate",
     "ftruncate", "unlink", "readlink", "getcwd", "access", "dup", "dup3",
-    /* the JIT's code buffer, made when a hart first translates (a reset
-     * makes new harts): an anonymous file mapped twice, RW and RX */
-    "memfd_create",
     /* sockets: switch ports, libslirp's NAT, control and console servers */
     "connect", "accept", "accept4", "bind", "listen", "shutdown", "sendto", "recvfrom", "sendmsg", "recvmsg",
     "sendmmsg", "recvmmsg", "setsockopt", "getsockopt", "getsockname", "getpeername",

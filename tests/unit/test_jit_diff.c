@@ -16,7 +16,7 @@
 
 #include <stdio.h>
 
-#define PROGRAMS 600
+#define PROGRAMS 10000
 #define MAX_INSNS 96
 #define LOOPS 3
 #define DATA_BYTES 8192
@@ -52,6 +52,12 @@ static uint64_t fvalue(void)
         0x4000000000000000ull, 0xbff8000000000000ull, 0x43e0000000000000ull, 0xc1e0000000000000ull,
         0xffffffff3f800000ull, 0xffffffff7fc00000ull, 0xffffffff00000001ull, 0xffffffff80000000ull,
         0xffffffff7f800000ull, 0x000000003f800000ull, /* not NaN-boxed: a single reads it as the canonical NaN */
+        /* products, quotients and sums that land at the bottom of the
+         * normal range, where tininess and underflow are decided */
+        0x2000000000000000ull, 0x1ff0000000000001ull, 0x0010000000000000ull, 0x0010000000000001ull,
+        0x001fffffffffffffull, 0x8010000000000000ull, 0x3cb0000000000000ull, 0x5fe0000000000000ull,
+        0xffffffff1f800000ull, 0xffffffff1f000001ull, 0xffffffff00800000ull, 0xffffffff00ffffffull,
+        0xffffffff80800000ull, 0xffffffff5f000000ull,
     };
     switch (pick(3)) {
     case 0: return special[pick(sizeof(special) / sizeof(special[0]))];
@@ -182,7 +188,7 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n)
 
 struct start {
     uint64_t x[16], f[32];
-    uint32_t frm;
+    uint32_t frm, fflags;
     uint8_t data[DATA_BYTES], mmio[64];
 };
 
@@ -203,6 +209,7 @@ static void load_state(struct rvt *t, const struct start *s, const uint32_t *cod
     h->x[R_LOOP] = LOOPS;
     memcpy(h->f, s->f, sizeof(s->f));
     h->frm = s->frm;
+    h->fflags = s->fflags;
     h->mstatus |= 1ull << 13; /* FS: Initial */
     rvt_write(t, RVT_DATA, s->data, sizeof(s->data));
     memcpy(t->mmio, s->mmio, sizeof(s->mmio));
@@ -251,6 +258,7 @@ static void test_random_programs(void **state)
         for (unsigned r = 0; r < 32; r++)
             s.f[r] = fvalue();
         s.frm = pick(32) ? pick(5) : 5 + pick(3); /* now and then an invalid frm */
+        s.fflags = pick(2) ? 0 : pick(32); /* the JIT's FP fast path needs NX set */
         for (unsigned j = 0; j < DATA_BYTES; j += 8) {
             uint64_t v = pick(2) ? fvalue() : value();
             memcpy(s.data + j, &v, 8);
