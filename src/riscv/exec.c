@@ -134,7 +134,7 @@ static void translate_hot(struct rv_hart *h, struct rv_block *b)
         vwarn("hart %u: no memory for translated code: interpreting", (unsigned)h->hartid);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rv_jit_translate(c, b, rv_block_ops(b));
+    rv_jit_translate(h, b, rv_block_ops(b));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     c->jit_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
 }

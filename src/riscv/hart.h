@@ -160,6 +160,7 @@ struct rv_hart {
     uint32_t jit_budget;
     struct rv_block *jit_last;
     uint64_t jit_last_pc;
+    uint64_t jit_tmp; /* a slow-path load's value */
 
     /* statistics, read by other threads without locking */
     _Atomic uint64_t stat_instret;

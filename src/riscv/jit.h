@@ -41,10 +41,10 @@
 /* Whether this build has a JIT (x86-64 hosts). */
 bool rv_jit_available(void);
 
-/* Translate b (ops[i] is the op, an enum rv_op, of b->insns[i]) into code in c; sets
+/* Translate b (ops[i] is the op, an enum rv_op, of b->insns[i]) into code in h's cache; sets
  * b->code, or leaves it NULL when the block holds an op the JIT does not
  * translate yet or the code buffer is full. */
-void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_t *ops);
+void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops);
 
 /* The run loop linked from's fixed exit k to its successor `to`: make
  * from's code jump straight into to's (both translated, same page). */

@@ -264,12 +264,28 @@ struct cold {
     unsigned nfrom, idx;
     const struct fp_entry *f;
     uint8_t *resume;
+    uint64_t dirty; /* the translator's dirty set where the jumps are */
 };
 
 struct tr {
     struct em e;
     struct rv_block_cache *c;
     struct rv_block *b;
+    struct rv_sys *sys;
+    /* Guest registers kept in host registers for the whole block
+     * (host_of[i] < 0: only in h->x): loaded after the entry checks when
+     * the block reads them before writing them, written back at every
+     * exit. dirty: the cached ones written so far (a block is straight
+     * code, so that is known at each point of emission). saved: the
+     * caller-saved host registers in use, kept across calls. */
+    int8_t host_of[33];
+    uint64_t dirty;
+    uint16_t saved;
+    /* A block whose branch or jump goes back to its own start loops inside
+     * its code, registers staying in host registers; r15 counts the extra
+     * runs (instret and the budget are brought up to date at exits). */
+    bool loop;
+    uint8_t *body;
     /* In a block every instruction runs after the ones before it (only
      * its last one branches), so mstatus.FS is checked and set dirty once. */
     bool fs_checked, fs_dirtied;
@@ -285,8 +301,90 @@ static void jmp_exit(struct tr *t)
     d32(&t->e, (uint32_t)rel);
 }
 
-static void load_x(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBP, XOFF(i)); }
-static void store_x(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBP, XOFF(i)); }
+/* Host registers that may hold guest registers: callee-saved ones first
+ * (calls keep them), then caller-saved ones (pushed around calls). */
+static const int reg_pool[] = { R13, R14, R15, R8, R9, R10, R11 };
+#define REG_POOL_SIZE (sizeof(reg_pool) / sizeof(reg_pool[0]))
+
+static void load_x(struct tr *t, int r, unsigned i)
+{
+    int h = t->host_of[i];
+    if (h < 0)
+        mov_load(&t->e, r, RBP, XOFF(i));
+    else if (h != r)
+        mov_rr(&t->e, r, h);
+}
+
+static void store_x(struct tr *t, int r, unsigned i)
+{
+    int h = t->host_of[i];
+    if (h < 0) {
+        mov_store(&t->e, r, RBP, XOFF(i));
+    } else {
+        if (h != r)
+            mov_rr(&t->e, h, r);
+        t->dirty |= 1ull << i;
+    }
+}
+
+/* cmp r, x[i] */
+static void cmp_x(struct tr *t, int r, unsigned i)
+{
+    int h = t->host_of[i];
+    if (h < 0)
+        op_m(&t->e, true, 0x3b, r, RBP, XOFF(i));
+    else
+        op_r(&t->e, true, 0x39, h, r);
+}
+
+/* Cached registers written so far back to h->x. */
+static void writeback(struct tr *t)
+{
+    for (unsigned i = 1; i < 32; i++)
+        if (t->host_of[i] >= 0 && (t->dirty >> i & 1))
+            mov_store(&t->e, t->host_of[i], RBP, XOFF(i));
+}
+
+/* Before every exit: the registers, and in a loop the runs it counted
+ * (budget -= r15d; instret += r15 * n). Clobbers rax. */
+static void exit_flush(struct tr *t)
+{
+    writeback(t);
+    if (!t->loop)
+        return;
+    op_m(&t->e, false, 0x29, R15, RBX, HOFF(jit_budget)); /* sub [rbx+jit_budget], r15d */
+    rex(&t->e, true, RAX, R15);                 /* imul rax, r15, n */
+    b1(&t->e, 0x69);
+    b1(&t->e, (uint8_t)(0xc0 | (R15 & 7)));
+    d32(&t->e, t->b->n);
+    op_m(&t->e, true, 0x01, RAX, RBX, HOFF(instret)); /* add [rbx+instret], rax */
+}
+
+/* Around a call: push the caller-saved host registers that hold guest
+ * registers (and keep rsp 16-byte aligned), and pop them back. */
+static unsigned saved_count(const struct tr *t) { return (unsigned)__builtin_popcount(t->saved); }
+
+static void push_saved(struct tr *t)
+{
+    for (int r = R8; r <= R11; r++)
+        if (t->saved >> r & 1) {
+            b1(&t->e, 0x41);
+            b1(&t->e, (uint8_t)(0x50 + (r & 7)));
+        }
+    if (saved_count(t) & 1)
+        alu_imm(&t->e, true, 5, RSP, 8);
+}
+
+static void pop_saved(struct tr *t)
+{
+    if (saved_count(t) & 1)
+        alu_imm(&t->e, true, 0, RSP, 8);
+    for (int r = R11; r >= R8; r--)
+        if (t->saved >> r & 1) {
+            b1(&t->e, 0x41);
+            b1(&t->e, (uint8_t)(0x58 + (r & 7)));
+        }
+}
 static void load_f(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBX, HOFF(f) + 8 * (int32_t)i); }
 static void store_f(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBX, HOFF(f) + 8 * (int32_t)i); }
 
@@ -312,6 +410,7 @@ static void leave(struct tr *t, int code)
 static void fixed_exit(struct tr *t, unsigned k, int64_t delta)
 {
     struct em *e = &t->e;
+    exit_flush(t);
     mov_imm(e, RAX, (uint64_t)delta);
     op_r(e, true, 0x01, RAX, R12);              /* add r12, rax */
     uint8_t *site = jmp(e);
@@ -332,6 +431,7 @@ static void fixed_exit(struct tr *t, unsigned k, int64_t delta)
  * instructions that did not run (the interpreter's rule). */
 static void exception_exit(struct tr *t, unsigned idx)
 {
+    exit_flush(t);
     set_pc(t, 2 * (int64_t)t->b->insns[idx].off);
     rex(&t->e, true, 0, RBX);
     b1(&t->e, 0x81);
@@ -343,7 +443,7 @@ static void exception_exit(struct tr *t, unsigned idx)
 /* rax = x[rs1] + imm; rcx = the TLB entry of that page in set `tlb`;
  * jumps to the returned patch points when the entry does not map it or
  * the access would cross the page. */
-static void tlb_probe(struct tr *t, const struct rv_insn *in, int tlb, unsigned size, uint8_t **miss1,
+static void tlb_probe(struct tr *t, const struct rv_insn *in, int32_t tlb, unsigned size, uint8_t **miss1,
                       uint8_t **miss2)
 {
     struct em *e = &t->e;
@@ -355,7 +455,7 @@ static void tlb_probe(struct tr *t, const struct rv_insn *in, int tlb, unsigned 
     mov_rr(e, RCX, RDX);
     alu_imm(e, false, 4, RCX, RV_TLB_SIZE - 1); /* and ecx, 511 */
     shift_imm(e, true, 4, RCX, 4);              /* * sizeof(struct rv_tlb_entry) */
-    op_r(e, true, 0x01, tlb, RCX);              /* add rcx, tlb */
+    op_m(e, true, 0x03, RCX, RBX, tlb);         /* add rcx, [rbx+tlb_?_cur] */
     op_m(e, true, 0x3b, RDX, RCX, 0);           /* cmp rdx, [rcx] (tag) */
     *miss1 = jcc(e, CC_NE);
     *miss2 = NULL;
@@ -374,7 +474,7 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
     uint8_t *m1, *m2;
-    tlb_probe(t, in, R13, size, &m1, &m2);
+    tlb_probe(t, in, HOFF(tlb_r_cur), size, &m1, &m2);
     switch (size * 2 + sign) {
     case 3: op2_m(e, true, 0xbe, RAX, RAX, 0); break;  /* movsx rax, byte */
     case 2: op2_m(e, false, 0xb6, RAX, RAX, 0); break; /* movzx eax, byte */
@@ -387,21 +487,23 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
     uint8_t *done = jmp(e);
     land(e, m1);
     land(e, m2);
-    /* the slow path: rv_load_slow(h, va, size, &tmp) */
+    /* the slow path: rv_load_slow(h, va, size, &h->jit_tmp) */
     load_x(t, RSI, in->rs1);
     if (in->imm)
         alu_imm(e, true, 0, RSI, in->imm);
+    push_saved(t);
     mov_rr(e, RDI, RBX);
     b1(e, 0xba);                                /* mov edx, size */
     d32(e, size);
-    op_m(e, true, 0x8d, RCX, RSP, 0);           /* lea rcx, [rsp] */
+    op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
     call(e, (const void *)rv_load_slow);
+    pop_saved(t);
     b1(e, 0x84);                                /* test al, al */
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
     exception_exit(t, idx);
     land(e, ok);
-    mov_load(e, RAX, RSP, 0);
+    mov_load(e, RAX, RBX, HOFF(jit_tmp));
     switch (size * 2 + sign) {
     case 3: op2_r(e, true, 0xbe, RAX, RAX); break;
     case 2: op2_r(e, false, 0xb6, RAX, RAX); break;
@@ -428,13 +530,14 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
     uint8_t *m1, *m2;
-    tlb_probe(t, in, R14, size, &m1, &m2);
+    tlb_probe(t, in, HOFF(tlb_w_cur), size, &m1, &m2);
     /* A page that holds decoded code: retire its blocks first
      * (rv_code_check_store). */
     mov_rr(e, RDX, RAX);
-    op_m(e, true, 0x2b, RDX, R15, (int32_t)offsetof(struct rv_sys, bus.ram)); /* sub rdx, [r15+ram] */
+    mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->bus.ram);
+    op_r(e, true, 0x29, RCX, RDX);              /* sub rdx, rcx */
     shift_imm(e, true, 5, RDX, 12);
-    mov_load(e, RCX, R15, (int32_t)offsetof(struct rv_sys, code.has_code));
+    mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->code.has_code);
     b1(e, 0x80);                                /* cmp byte [rcx+rdx], 0 */
     b1(e, 0x3c);
     b1(e, 0x11);
@@ -452,9 +555,11 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     land(e, code_page);
     b1(e, 0x50);                                /* push rax (twice: keeps rsp 16-aligned) */
     b1(e, 0x50);
-    mov_rr(e, RDI, R15);
+    push_saved(t);
+    mov_imm(e, RDI, (uint64_t)(uintptr_t)t->sys);
     mov_rr(e, RSI, RDX);
     call(e, (const void *)rv_code_invalidate_page);
+    pop_saved(t);
     b1(e, 0x58);                                /* pop rax */
     b1(e, 0x58);
     uint8_t *back = jmp(e);
@@ -468,10 +573,11 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     load_x(t, RSI, in->rs1);
     if (in->imm)
         alu_imm(e, true, 0, RSI, in->imm);
+    (fp ? load_f : load_x)(t, RCX, in->rs2);
+    push_saved(t);
     mov_rr(e, RDI, RBX);
     b1(e, 0xba);
     d32(e, size);
-    (fp ? load_f : load_x)(t, RCX, in->rs2);
     switch (size) { /* the value as the access's width holds it */
     case 1: op2_r(e, false, 0xb6, RCX, RCX); break;
     case 2: op2_r(e, false, 0xb7, RCX, RCX); break;
@@ -479,6 +585,7 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     default: break;
     }
     call(e, (const void *)rv_store_slow);
+    pop_saved(t);
     b1(e, 0x84);
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
@@ -487,12 +594,47 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     land(e, done);
 }
 
+/* Back to the block's own start without leaving: what a block entry
+ * checks (events, the budget, the page), with the run counted in r15, or
+ * out through the run loop at the block's start. */
+static void loop_back(struct tr *t)
+{
+    struct em *e = &t->e;
+    b1(e, 0x83);                                /* cmp dword [rbx+events], 0 */
+    mem(e, 7, RBX, HOFF(events));
+    b1(e, 0x00);
+    uint8_t *ev = jcc(e, CC_NE);
+    op_m(e, false, 0x3b, R15, RBX, HOFF(jit_budget)); /* cmp r15d, [rbx+jit_budget] */
+    uint8_t *spent = jcc(e, CC_AE);
+    mov_imm(e, RAX, (uint64_t)(uintptr_t)&t->sys->code.gen[t->b->page]);
+    b1(e, 0x81);                                /* cmp dword [rax], gen */
+    mem(e, 7, RAX, 0);
+    d32(e, t->b->gen);
+    uint8_t *stale = jcc(e, CC_NE);
+    rex(e, true, 0, R15);                       /* inc r15 */
+    b1(e, 0xff);
+    b1(e, (uint8_t)(0xc0 | (R15 & 7)));
+    b1(e, 0xe9);                                /* jmp body */
+    int32_t rel = (int32_t)(t->body - (e->p + 4));
+    d32(e, (uint32_t)rel);
+    land(e, ev);
+    land(e, spent);
+    land(e, stale);
+    exit_flush(t);
+    mov_store(e, R12, RBX, HOFF(pc));
+    leave(t, RV_JIT_EXIT_DYNAMIC);
+}
+
 static void branch(struct tr *t, const struct rv_insn *in, unsigned cc_skip)
 {
     load_x(t, RAX, in->rs1);
-    op_m(&t->e, true, 0x3b, RAX, RBP, XOFF(in->rs2)); /* cmp rax, x[rs2] */
+    cmp_x(t, RAX, in->rs2);
     uint8_t *skip = jcc(&t->e, cc_skip);
-    fixed_exit(t, RV_JIT_EXIT_TAKEN, 2 * (int64_t)in->off + in->imm);
+    int64_t delta = 2 * (int64_t)in->off + in->imm;
+    if (t->loop && delta == 0)
+        loop_back(t);
+    else
+        fixed_exit(t, RV_JIT_EXIT_TAKEN, delta);
     land(&t->e, skip);
 }
 
@@ -609,7 +751,7 @@ static void compare(struct tr *t, const struct rv_insn *in, bool imm, unsigned c
     if (imm)
         alu_imm(&t->e, true, 7, RAX, in->imm);
     else
-        op_m(&t->e, true, 0x3b, RAX, RBP, XOFF(in->rs2));
+        cmp_x(t, RAX, in->rs2);
     setcc_rax(&t->e, cc);
     store_x(t, RAX, in->rd);
 }
@@ -651,20 +793,27 @@ static void fp_dirty(struct tr *t)
     op_m(&t->e, true, 0x09, RAX, RBX, HOFF(mstatus)); /* or [rbx+mstatus], rax */
 }
 
-/* The rounding mode into register r (32 bits): static, or frm (DYN),
- * which must be a valid mode. */
-static void fp_rm(struct tr *t, unsigned idx, int r)
+/* DYN: frm must be a valid rounding mode, else the instruction is illegal. */
+static void fp_rm_check(struct tr *t, unsigned idx)
 {
-    int rm = t->b->insns[idx].imm & 7;
-    if (rm != RV_RM_DYN) {
-        mov_imm(&t->e, r, (uint64_t)rm);
+    if ((t->b->insns[idx].imm & 7) != RV_RM_DYN)
         return;
-    }
-    op_m(&t->e, false, 0x8b, r, RBX, HOFF(frm));
-    alu_imm(&t->e, false, 7, r, RV_RM_RMM);
+    b1(&t->e, 0x83);                             /* cmp dword [rbx+frm], RMM */
+    mem(&t->e, 7, RBX, HOFF(frm));
+    b1(&t->e, RV_RM_RMM);
     uint8_t *ok = jcc(&t->e, CC_BE);
     illegal_exit(t, idx);
     land(&t->e, ok);
+}
+
+/* The rounding mode into register r (32 bits): static, or frm (DYN). */
+static void fp_rm(struct tr *t, unsigned idx, int r)
+{
+    int rm = t->b->insns[idx].imm & 7;
+    if (rm != RV_RM_DYN)
+        mov_imm(&t->e, r, (uint64_t)rm);
+    else
+        op_m(&t->e, false, 0x8b, r, RBX, HOFF(frm));
 }
 
 enum fpk { FK_BIN, FK_UN, FK_FMA, FK_TO_X, FK_X_TO_F, FK_CMP, FK_MINMAX, FK_SGNJ, FK_CLASS, FK_D_S };
@@ -753,7 +902,7 @@ static bool fp_fast(struct tr *t, unsigned idx, const struct fp_entry *f)
     if (!op || (!cmp && rm != 0 && rm != RV_RM_DYN) || t->ncold == RV_BLOCK_MAX_INSNS)
         return false;
     struct cold *k = &t->cold[t->ncold++];
-    *k = (struct cold){ .idx = idx, .f = f };
+    *k = (struct cold){ .idx = idx, .f = f, .dirty = t->dirty };
     if (!cmp) {
         b1(e, 0xf6);                            /* test byte [rbx+fflags], NX */
         mem(e, 0, RBX, HOFF(fflags));
@@ -848,6 +997,9 @@ static void fp_call(struct tr *t, unsigned idx, const struct fp_entry *f)
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
     bool to_x = false;
+    if (f->kind == FK_BIN || f->kind == FK_UN || f->kind == FK_TO_X || f->kind == FK_X_TO_F || f->kind == FK_FMA)
+        fp_rm_check(t, idx); /* before the pushes: it may leave the block */
+    push_saved(t);
     switch (f->kind) {
     case FK_BIN:                                /* fn(a, b, rm, &fflags) */
         fp_rm(t, idx, RDX);
@@ -896,6 +1048,7 @@ static void fp_call(struct tr *t, unsigned idx, const struct fp_entry *f)
         break;
     }
     call(e, f->fn);
+    pop_saved(t);
     if (to_x)
         store_x(t, RAX, in->rd);
     else
@@ -926,6 +1079,7 @@ static void emit_cold(struct tr *t)
         struct cold *k = &t->cold[i];
         for (unsigned j = 0; j < k->nfrom; j++)
             land(&t->e, k->from[j]);
+        t->dirty = k->dirty; /* what an exception exit in it must write back */
         fp_call(t, k->idx, k->f);
         uint8_t *back = jmp(&t->e);
         if (!t->e.full) {
@@ -1003,7 +1157,10 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         mov_imm(e, RAX, (uint64_t)next);
         op_r(e, true, 0x01, R12, RAX);
         store_x(t, RAX, in->rd);
-        fixed_exit(t, RV_JIT_EXIT_TAKEN, here + in->imm);
+        if (t->loop && here + in->imm == 0)
+            loop_back(t);
+        else
+            fixed_exit(t, RV_JIT_EXIT_TAKEN, here + in->imm);
         return true;
     case RV_OP_JALR: {
         load_x(t, RDX, in->rs1);
@@ -1014,6 +1171,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         mov_imm(e, RAX, (uint64_t)next);
         op_r(e, true, 0x01, R12, RAX);
         store_x(t, RAX, in->rd);
+        exit_flush(t);
         /* straight on into the target's code when it has some */
         mov_rr(e, RDI, RBX);
         call(e, (const void *)jit_find);
@@ -1104,16 +1262,23 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         /* only the FP CSRs, inside a block: the interpreter's code */
         if (!rv_csr_is_fp((unsigned)in->imm & 0xfff))
             return false;
+        writeback(t);                           /* it reads x[rs1] from h->x */
+        push_saved(t);
         mov_rr(e, RDI, RBX);
         b1(e, 0xbe);                            /* mov esi, op */
         d32(e, (uint32_t)op);
         mov_imm(e, RDX, (uint64_t)(uintptr_t)in);
         call(e, (const void *)rv_csr_insn);
+        pop_saved(t);
         b1(e, 0x84);                            /* test al, al */
         b1(e, 0xc0);
         uint8_t *ok = jcc(e, CC_NE);
         exception_exit(t, idx);
         land(e, ok);
+        if (t->host_of[in->rd] >= 0) {          /* and writes x[rd] there */
+            mov_load(e, t->host_of[in->rd], RBP, XOFF(in->rd));
+            t->dirty |= 1ull << in->rd;
+        }
         return true;
     }
     default: return fp_op(t, idx, op);
@@ -1129,8 +1294,85 @@ static void entry_exit(struct tr *t, uint8_t *from)
     leave(t, RV_JIT_EXIT_DYNAMIC);
 }
 
-void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_t *ops)
+/* Which integer registers an op reads and writes (bit i: x[i]). Reads
+ * must be a superset of what its code reads and writes a subset of what it
+ * writes: which cached registers are loaded at entry depends on it. */
+static void x_uses(enum rv_op op, const struct rv_insn *in, uint64_t *rd_mask, uint64_t *wr_mask)
 {
+    uint64_t s1 = 1ull << in->rs1, s2 = 1ull << in->rs2, d = 1ull << in->rd, r = s1 | s2, w = 0;
+    switch (op) {
+    case RV_OP_NOP: case RV_OP_BLOCK_END: r = 0; break;
+    case RV_OP_LUI: case RV_OP_AUIPC: case RV_OP_JAL:
+    case RV_OP_CSRRWI: case RV_OP_CSRRSI: case RV_OP_CSRRCI:
+    case RV_OP_FMV_X_W: case RV_OP_FMV_X_D: case RV_OP_FCLASS_S: case RV_OP_FCLASS_D:
+    case RV_OP_FEQ_S: case RV_OP_FLT_S: case RV_OP_FLE_S: case RV_OP_FEQ_D: case RV_OP_FLT_D: case RV_OP_FLE_D:
+    case RV_OP_FCVT_W_S: case RV_OP_FCVT_WU_S: case RV_OP_FCVT_L_S: case RV_OP_FCVT_LU_S:
+    case RV_OP_FCVT_W_D: case RV_OP_FCVT_WU_D: case RV_OP_FCVT_L_D: case RV_OP_FCVT_LU_D:
+        r = 0; w = d; break;
+    case RV_OP_JALR:
+    case RV_OP_LB: case RV_OP_LH: case RV_OP_LW: case RV_OP_LD: case RV_OP_LBU: case RV_OP_LHU: case RV_OP_LWU:
+    case RV_OP_ADDI: case RV_OP_XORI: case RV_OP_ORI: case RV_OP_ANDI: case RV_OP_SLTI: case RV_OP_SLTIU:
+    case RV_OP_SLLI: case RV_OP_SRLI: case RV_OP_SRAI: case RV_OP_ADDIW: case RV_OP_SLLIW: case RV_OP_SRLIW:
+    case RV_OP_SRAIW:
+        r = s1; w = d; break;
+    case RV_OP_ADD: case RV_OP_SUB: case RV_OP_XOR: case RV_OP_OR: case RV_OP_AND: case RV_OP_SLL: case RV_OP_SRL:
+    case RV_OP_SRA: case RV_OP_SLT: case RV_OP_SLTU: case RV_OP_ADDW: case RV_OP_SUBW: case RV_OP_SLLW:
+    case RV_OP_SRLW: case RV_OP_SRAW: case RV_OP_MUL: case RV_OP_MULW: case RV_OP_MULH: case RV_OP_MULHSU:
+    case RV_OP_MULHU: case RV_OP_DIV: case RV_OP_DIVU: case RV_OP_REM: case RV_OP_REMU: case RV_OP_DIVW:
+    case RV_OP_DIVUW: case RV_OP_REMW: case RV_OP_REMUW: case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC:
+        w = d; break;
+    default:
+        /* branches, stores, FP loads, stores and arithmetic: no integer
+         * register written; rs1/rs2 read (for FP ops a harmless superset) */
+        break;
+    }
+    /* x0 reads as zero from h->x; x32 takes writes to x0: neither is cached */
+    *rd_mask = r & ~(1ull | 1ull << 32);
+    *wr_mask = w & ~(1ull | 1ull << 32);
+}
+
+/* Choose the guest registers this block keeps in host registers: the most
+ * used ones (at least twice), up to the pool's size. Returns the mask of
+ * those the block reads before it writes them (loaded at entry). */
+static uint64_t choose_registers(struct tr *t, const uint8_t *ops)
+{
+    unsigned count[33] = { 0 };
+    uint64_t read_first = 0, seen = 0;
+    for (unsigned i = 0; i < t->b->n; i++) {
+        uint64_t r, w;
+        x_uses((enum rv_op)ops[i], &t->b->insns[i], &r, &w);
+        read_first |= r & ~seen;
+        seen |= r | w;
+        for (unsigned j = 1; j < 32; j++)
+            count[j] += (unsigned)((r | w) >> j & 1);
+    }
+    memset(t->host_of, -1, sizeof(t->host_of));
+    t->saved = 0;
+    uint64_t load = 0;
+    for (unsigned k = 0; k < REG_POOL_SIZE; k++) {
+        if (t->loop && reg_pool[k] == R15)
+            continue; /* the loop's run counter */
+        unsigned best = 0;
+        for (unsigned j = 1; j < 32; j++)
+            if (t->host_of[j] < 0 && count[j] >= 2 && count[j] > count[best])
+                best = j;
+        if (!best)
+            break;
+        t->host_of[best] = (int8_t)reg_pool[k];
+        if (reg_pool[k] >= R8 && reg_pool[k] <= R11)
+            t->saved |= (uint16_t)(1u << reg_pool[k]);
+        /* a loop loads them all and writes them all back at exits: at an
+         * exit in a later run, each holds its value of the run before */
+        load |= (t->loop ? ~0ull : read_first) & (1ull << best);
+    }
+    if (t->loop)
+        t->dirty = load;
+    return load;
+}
+
+void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
+{
+    struct rv_block_cache *c = h->blocks;
     b->code = NULL;
     b->exit_patch[0] = b->exit_patch[1] = 0;
     if (!c->code_rw || c->code_size - c->code_used < BLOCK_CODE_MAX)
@@ -1142,6 +1384,14 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_
     tp->e = (struct em){ start, start + BLOCK_CODE_MAX, false };
     tp->c = c;
     tp->b = b;
+    tp->sys = h->sys;
+    if (b->n) {
+        const struct rv_insn *last = &b->insns[b->n - 1];
+        enum rv_op lop = (enum rv_op)ops[b->n - 1];
+        tp->loop = (lop == RV_OP_JAL || (lop >= RV_OP_BEQ && lop <= RV_OP_BGEU)) &&
+                   2 * (int64_t)last->off + last->imm == 0;
+    }
+    uint64_t load = choose_registers(tp, ops);
     struct em *e = &tp->e;
     /* The entry, also reached straight from a predecessor's exit: what the
      * run loop checks between blocks. Requests and interrupts (events),
@@ -1156,16 +1406,21 @@ void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_
     mem(e, 5, RBX, HOFF(jit_budget));           /* sub dword [rbx+jit_budget], 1 */
     b1(e, 0x01);
     uint8_t *spent = jcc(e, CC_B);
-    mov_load(e, RAX, R15, (int32_t)offsetof(struct rv_sys, code.gen));
-    rex(e, false, 0, RAX);
+    mov_imm(e, RAX, (uint64_t)(uintptr_t)&h->sys->code.gen[b->page]);
     b1(e, 0x81);
-    mem(e, 7, RAX, (int32_t)(b->page * 4));     /* cmp dword [rax+page*4], gen */
+    mem(e, 7, RAX, 0);                          /* cmp dword [rax], gen */
     d32(e, b->gen);
     uint8_t *stale = jcc(e, CC_NE);
     rex(e, true, 0, RBX);
     b1(e, 0x81);
     mem(e, 0, RBX, HOFF(instret));              /* add qword [rbx+instret], n */
     d32(e, b->n);
+    for (unsigned i = 1; i < 32; i++)
+        if (load >> i & 1)
+            mov_load(e, tp->host_of[i], RBP, XOFF(i));
+    if (tp->loop)
+        op_r(e, false, 0x31, R15, R15);         /* xor r15d, r15d */
+    tp->body = e->p;
     for (unsigned i = 0; i <= b->n; i++)
         if (!insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
             return;
@@ -1210,9 +1465,6 @@ static void emit_trampoline(struct rv_block_cache *c)
         b1(e, push[i]);
     op_m(e, true, 0x8d, RBP, RBX, HOFF(x) + 16 * 8); /* lea rbp, [rbx+x+128] */
     mov_load(e, R12, RBX, HOFF(pc));
-    mov_load(e, R13, RBX, HOFF(tlb_r_cur));
-    mov_load(e, R14, RBX, HOFF(tlb_w_cur));
-    mov_load(e, R15, RBX, HOFF(sys));
     op_m(e, false, 0x89, RDX, RBX, HOFF(jit_budget)); /* mov [rbx+jit_budget], edx */
     b1(e, 0xff);                                /* jmp rsi */
     b1(e, 0xe6);
@@ -1234,9 +1486,9 @@ bool rv_jit_available(void) { return false; }
 bool rv_jit_room(const struct rv_block_cache *c) { (void)c; return true; }
 bool rv_jit_buffer_init(struct rv_block_cache *c) { (void)c; return false; }
 void rv_jit_buffer_free(struct rv_block_cache *c) { (void)c; }
-void rv_jit_translate(struct rv_block_cache *c, struct rv_block *b, const uint8_t *ops)
+void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
 {
-    (void)c, (void)ops;
+    (void)h, (void)ops;
     b->code = NULL;
 }
 void rv_jit_link(struct rv_block_cache *c, struct rv_block *from, unsigned k, const struct rv_block *to)
