@@ -282,8 +282,7 @@ struct tr {
     uint64_t dirty;
     uint16_t saved;
     /* A block whose branch or jump goes back to its own start loops inside
-     * its code, registers staying in host registers; r15 counts the extra
-     * runs (instret and the budget are brought up to date at exits). */
+     * its code, registers staying in host registers. */
     bool loop;
     uint8_t *body;
     /* In a block every instruction runs after the ones before it (only
@@ -303,7 +302,7 @@ static void jmp_exit(struct tr *t)
 
 /* Host registers that may hold guest registers: callee-saved ones first
  * (calls keep them), then caller-saved ones (pushed around calls). */
-static const int reg_pool[] = { R13, R14, R15, R8, R9, R10, R11 };
+static const int reg_pool[] = { R13, R8, R9, R10, R11 };
 #define REG_POOL_SIZE (sizeof(reg_pool) / sizeof(reg_pool[0]))
 
 static void load_x(struct tr *t, int r, unsigned i)
@@ -345,20 +344,8 @@ static void writeback(struct tr *t)
             mov_store(&t->e, t->host_of[i], RBP, XOFF(i));
 }
 
-/* Before every exit: the registers, and in a loop the runs it counted
- * (budget -= r15d; instret += r15 * n). Clobbers rax. */
-static void exit_flush(struct tr *t)
-{
-    writeback(t);
-    if (!t->loop)
-        return;
-    op_m(&t->e, false, 0x29, R15, RBX, HOFF(jit_budget)); /* sub [rbx+jit_budget], r15d */
-    rex(&t->e, true, RAX, R15);                 /* imul rax, r15, n */
-    b1(&t->e, 0x69);
-    b1(&t->e, (uint8_t)(0xc0 | (R15 & 7)));
-    d32(&t->e, t->b->n);
-    op_m(&t->e, true, 0x01, RAX, RBX, HOFF(instret)); /* add [rbx+instret], rax */
-}
+/* Before every exit. */
+static void exit_flush(struct tr *t) { writeback(t); }
 
 /* Around a call: push the caller-saved host registers that hold guest
  * registers (and keep rsp 16-byte aligned), and pop them back. */
@@ -433,10 +420,7 @@ static void exception_exit(struct tr *t, unsigned idx)
 {
     exit_flush(t);
     set_pc(t, 2 * (int64_t)t->b->insns[idx].off);
-    rex(&t->e, true, 0, RBX);
-    b1(&t->e, 0x81);
-    mem(&t->e, 5, RBX, HOFF(instret)); /* sub qword [rbx+instret], imm32 */
-    d32(&t->e, (uint32_t)(t->b->n - idx));
+    alu_imm(&t->e, true, 5, R15, (int32_t)(t->b->n - idx)); /* sub r15, n - idx */
     leave(t, RV_JIT_EXIT_EXCEPTION);
 }
 
@@ -525,6 +509,39 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
 }
 
 /* fp: the value comes from f[rs2] */
+/* [rax] = the value of rs2 (x or f), as wide as the access */
+static void store_value(struct tr *t, const struct rv_insn *in, unsigned size, bool fp)
+{
+    struct em *e = &t->e;
+    (fp ? load_f : load_x)(t, RCX, in->rs2);
+    switch (size) {
+    case 1: op_m(e, false, 0x88, RCX, RAX, 0); break;
+    case 2: b1(e, 0x66); op_m(e, false, 0x89, RCX, RAX, 0); break;
+    case 4: op_m(e, false, 0x89, RCX, RAX, 0); break;
+    default: op_m(e, true, 0x89, RCX, RAX, 0); break;
+    }
+}
+
+/* After a store that retired decoded code: if that was this block's page,
+ * leave before the next instruction. (Blocks are entered checked by the
+ * run loop and the JALR lookup; the exits linked from here lead into this
+ * same page, which is now stale. Another hart's store is noticed within
+ * the budget of blocks, as FENCE.I and its IPIs require nothing sooner.) */
+static void stale_exit_check(struct tr *t, unsigned idx)
+{
+    struct em *e = &t->e;
+    mov_imm(e, RAX, (uint64_t)(uintptr_t)&t->sys->code.gen[t->b->page]);
+    b1(e, 0x81);                                /* cmp dword [rax], gen */
+    mem(e, 7, RAX, 0);
+    d32(e, t->b->gen);
+    uint8_t *same = jcc(e, CC_E);
+    exit_flush(t);
+    set_pc(t, 2 * (int64_t)t->b->insns[idx + 1].off);
+    alu_imm(e, true, 5, R15, (int32_t)(t->b->n - (idx + 1))); /* the rest did not run */
+    leave(t, RV_JIT_EXIT_DYNAMIC);
+    land(e, same);
+}
+
 static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
 {
     const struct rv_insn *in = &t->b->insns[idx];
@@ -543,14 +560,7 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     b1(e, 0x11);
     b1(e, 0x00);
     uint8_t *code_page = jcc(e, CC_NE);
-    uint8_t *store_here = e->p;
-    (fp ? load_f : load_x)(t, RCX, in->rs2);
-    switch (size) {
-    case 1: op_m(e, false, 0x88, RCX, RAX, 0); break;
-    case 2: b1(e, 0x66); op_m(e, false, 0x89, RCX, RAX, 0); break;
-    case 4: op_m(e, false, 0x89, RCX, RAX, 0); break;
-    default: op_m(e, true, 0x89, RCX, RAX, 0); break;
-    }
+    store_value(t, in, size, fp);
     uint8_t *done = jmp(e);
     land(e, code_page);
     b1(e, 0x50);                                /* push rax (twice: keeps rsp 16-aligned) */
@@ -562,11 +572,9 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     pop_saved(t);
     b1(e, 0x58);                                /* pop rax */
     b1(e, 0x58);
-    uint8_t *back = jmp(e);
-    if (!e->full) {
-        int32_t rel = (int32_t)(store_here - (back + 4));
-        memcpy(back, &rel, 4);
-    }
+    store_value(t, in, size, fp);
+    stale_exit_check(t, idx);
+    uint8_t *done2 = jmp(e);
     land(e, m1);
     land(e, m2);
     /* the slow path: rv_store_slow(h, va, size, value) */
@@ -591,7 +599,9 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     uint8_t *ok = jcc(e, CC_NE);
     exception_exit(t, idx);
     land(e, ok);
+    stale_exit_check(t, idx); /* (the slow path may have stored into code too) */
     land(e, done);
+    land(e, done2);
 }
 
 /* Back to the block's own start without leaving: what a block entry
@@ -604,16 +614,14 @@ static void loop_back(struct tr *t)
     mem(e, 7, RBX, HOFF(events));
     b1(e, 0x00);
     uint8_t *ev = jcc(e, CC_NE);
-    op_m(e, false, 0x3b, R15, RBX, HOFF(jit_budget)); /* cmp r15d, [rbx+jit_budget] */
-    uint8_t *spent = jcc(e, CC_AE);
     mov_imm(e, RAX, (uint64_t)(uintptr_t)&t->sys->code.gen[t->b->page]);
     b1(e, 0x81);                                /* cmp dword [rax], gen */
     mem(e, 7, RAX, 0);
     d32(e, t->b->gen);
     uint8_t *stale = jcc(e, CC_NE);
-    rex(e, true, 0, R15);                       /* inc r15 */
-    b1(e, 0xff);
-    b1(e, (uint8_t)(0xc0 | (R15 & 7)));
+    alu_imm(e, false, 5, R14, 1);               /* sub r14d, 1: the budget */
+    uint8_t *spent = jcc(e, CC_B);
+    alu_imm(e, true, 0, R15, (int32_t)t->b->n); /* add r15, n: instret */
     b1(e, 0xe9);                                /* jmp body */
     int32_t rel = (int32_t)(t->body - (e->p + 4));
     d32(e, (uint32_t)rel);
@@ -1350,8 +1358,6 @@ static uint64_t choose_registers(struct tr *t, const uint8_t *ops)
     t->saved = 0;
     uint64_t load = 0;
     for (unsigned k = 0; k < REG_POOL_SIZE; k++) {
-        if (t->loop && reg_pool[k] == R15)
-            continue; /* the loop's run counter */
         unsigned best = 0;
         for (unsigned j = 1; j < 32; j++)
             if (t->host_of[j] < 0 && count[j] >= 2 && count[j] > count[best])
@@ -1401,25 +1407,12 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
     mem(e, 7, RBX, HOFF(events));               /* cmp dword [rbx+events], 0 */
     b1(e, 0x00);
     uint8_t *ev = jcc(e, CC_NE);
-    rex(e, false, 0, RBX);
-    b1(e, 0x83);
-    mem(e, 5, RBX, HOFF(jit_budget));           /* sub dword [rbx+jit_budget], 1 */
-    b1(e, 0x01);
+    alu_imm(e, false, 5, R14, 1);               /* sub r14d, 1: the budget */
     uint8_t *spent = jcc(e, CC_B);
-    mov_imm(e, RAX, (uint64_t)(uintptr_t)&h->sys->code.gen[b->page]);
-    b1(e, 0x81);
-    mem(e, 7, RAX, 0);                          /* cmp dword [rax], gen */
-    d32(e, b->gen);
-    uint8_t *stale = jcc(e, CC_NE);
-    rex(e, true, 0, RBX);
-    b1(e, 0x81);
-    mem(e, 0, RBX, HOFF(instret));              /* add qword [rbx+instret], n */
-    d32(e, b->n);
+    alu_imm(e, true, 0, R15, (int32_t)b->n);    /* add r15, n: instret */
     for (unsigned i = 1; i < 32; i++)
         if (load >> i & 1)
             mov_load(e, tp->host_of[i], RBP, XOFF(i));
-    if (tp->loop)
-        op_r(e, false, 0x31, R15, R15);         /* xor r15d, r15d */
     tp->body = e->p;
     for (unsigned i = 0; i <= b->n; i++)
         if (!insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
@@ -1427,7 +1420,6 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
     emit_cold(tp);
     entry_exit(tp, ev);
     entry_exit(tp, spent);
-    entry_exit(tp, stale);
     if (e->full)
         return;
     size_t len = (size_t)(e->p - start);
@@ -1465,10 +1457,13 @@ static void emit_trampoline(struct rv_block_cache *c)
         b1(e, push[i]);
     op_m(e, true, 0x8d, RBP, RBX, HOFF(x) + 16 * 8); /* lea rbp, [rbx+x+128] */
     mov_load(e, R12, RBX, HOFF(pc));
-    op_m(e, false, 0x89, RDX, RBX, HOFF(jit_budget)); /* mov [rbx+jit_budget], edx */
+    op_r(e, false, 0x89, RDX, R14);             /* mov r14d, edx: the budget */
+    op_r(e, false, 0x31, R15, R15);             /* xor r15d, r15d: instructions run */
     b1(e, 0xff);                                /* jmp rsi */
     b1(e, 0xe6);
     c->jit_exit = (uint32_t)(e->p - c->code_rw);
+    op_m(e, false, 0x89, R14, RBX, HOFF(jit_budget)); /* mov [rbx+jit_budget], r14d */
+    op_m(e, true, 0x01, R15, RBX, HOFF(instret));     /* add [rbx+instret], r15 */
     static const uint8_t pop[] = {
         0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
         0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15 r14 r13 r12 rbp rbx */
