@@ -182,7 +182,7 @@ def main():
     ap.add_argument("--scale", default="1")
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--only", choices=("boot", "suite", "smp"))
-    ap.add_argument("--engine", choices=("interp", "jit"), default="interp", help="Vireo's engine (docs/jit.md)")
+    ap.add_argument("--engine", choices=("interp", "jit"), default="jit", help="Vireo's engine (docs/jit.md)")
     args = ap.parse_args()
     args.vireo = os.path.abspath(args.vireo)
     print(f"vireo engine: {args.engine}")

@@ -53,8 +53,8 @@ static void run_usage(FILE *f)
             "  --stats                print execution statistics when the VM stops\n"
             "  --no-sandbox           run without the system-call filter, and as root stay root (for\n"
             "                         debugging; docs/security.md)\n"
-            "  --engine interp|jit    run guest code interpreted (default; VIREO_ENGINE sets it) or\n"
-            "                         translated to host code (x86-64; in progress: docs/jit.md)\n"
+            "  --engine jit|interp    translate guest code to host code (default on x86-64 hosts;\n"
+            "                         docs/jit.md) or interpret it (VIREO_ENGINE sets the default)\n"
             "  --user USER[:GROUP]    started as root, become this user once the machine is built\n"
             "                         (default nobody); not with --no-sandbox\n"
             "  --name NAME            the VM's name (messages, status; default MAC seed without a disk)\n"
@@ -113,10 +113,11 @@ int cmd_run(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     struct vm_config cfg = { .ncpus = 1, .ram_size = 256ull << 20, .max_satp_mode = SATP_MODE_SV48 };
-    /* VIREO_ENGINE=jit: the default engine for every VM (to run the whole
-     * test suite on the JIT); --engine overrides it. */
+    /* The JIT where the host has one. VIREO_ENGINE=interp|jit: the default
+     * for every VM (the test suite runs once more on the interpreter);
+     * --engine overrides it. */
     const char *engine_env = getenv("VIREO_ENGINE");
-    cfg.jit = engine_env && !strcmp(engine_env, "jit") && rv_jit_available();
+    cfg.jit = rv_jit_available() && !(engine_env && !strcmp(engine_env, "interp"));
     const char *append = NULL, *cmdline = NULL;
     bool kernel_given = false, initrd_given = false;
     static char disk_paths[VM_MAX_DISKS][4096];

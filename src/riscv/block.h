@@ -51,6 +51,7 @@ struct rv_block_cache {
     uint8_t *code_rw, *code_rx;
     size_t code_size, code_used;
     size_t code_reserved;     /* the entry trampoline at the start, kept by a flush */
+    size_t code_populated;    /* faulted in so far (rv_jit_translate) */
     int (*jit_enter)(struct rv_hart *h, void *code, uint32_t budget);
     uint32_t jit_exit;        /* offset of the trampoline's way back */
     uint64_t jit_blocks, jit_bytes; /* translated since start (statistics) */

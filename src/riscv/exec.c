@@ -27,7 +27,7 @@
 #define JIT_CHAIN_MAX 64
 /* Interpreted runs of a block before the JIT translates it, unless the
  * machine says otherwise (tests translate at once). */
-#define JIT_HOT_RUNS 8
+#define JIT_HOT_RUNS 32 /* boot to the marker: 8 translated 18.6k blocks, 32 10.8k, and boots faster */
 
 static const void *const *op_labels;
 

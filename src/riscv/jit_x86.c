@@ -259,10 +259,15 @@ struct fp_entry;
 
 /* A slow path emitted after the block's last instruction (out of the way
  * of the fast path): the jumps to it, the instruction, where it goes back. */
+enum cold_kind { COLD_FP, COLD_LOAD, COLD_STORE, COLD_CODE_PAGE };
+
 struct cold {
-    uint8_t *from[6]; /* NX, frm, two NaN-boxes, the result */
+    enum cold_kind kind;
+    uint8_t *from[6]; /* FP: NX, frm, two NaN-boxes, the result; memory: TLB miss, page cross */
     unsigned nfrom, idx;
-    const struct fp_entry *f;
+    const struct fp_entry *f;  /* FP */
+    unsigned size;             /* memory */
+    bool sign, fp;
     uint8_t *resume;
     uint64_t dirty; /* the translator's dirty set where the jumps are */
 };
@@ -288,9 +293,22 @@ struct tr {
     /* In a block every instruction runs after the ones before it (only
      * its last one branches), so mstatus.FS is checked and set dirty once. */
     bool fs_checked, fs_dirtied;
-    struct cold cold[RV_BLOCK_MAX_INSNS];
+    struct cold cold[2 * RV_BLOCK_MAX_INSNS];
     unsigned ncold;
 };
+
+/* A new slow path for instruction idx, or NULL (the block is abandoned:
+ * cannot happen with one per instruction and a few per store). */
+static struct cold *cold_new(struct tr *t, enum cold_kind kind, unsigned idx)
+{
+    if (t->ncold == sizeof(t->cold) / sizeof(t->cold[0])) {
+        t->e.full = true;
+        return NULL;
+    }
+    struct cold *k = &t->cold[t->ncold++];
+    *k = (struct cold){ .kind = kind, .idx = idx, .dirty = t->dirty };
+    return k;
+}
 
 /* jmp rel32 to the trampoline's way back */
 static void jmp_exit(struct tr *t)
@@ -453,41 +471,10 @@ static void tlb_probe(struct tr *t, const struct rv_insn *in, int32_t tlb, unsig
 }
 
 /* fp: the destination is f[rd] (FLW boxes its word) */
-static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool fp)
+/* Sign- or zero-extend rax as a load of that size does (loads of the fast
+ * path do it as they read). */
+static void extend(struct em *e, unsigned size, bool sign)
 {
-    const struct rv_insn *in = &t->b->insns[idx];
-    struct em *e = &t->e;
-    uint8_t *m1, *m2;
-    tlb_probe(t, in, HOFF(tlb_r_cur), size, &m1, &m2);
-    switch (size * 2 + sign) {
-    case 3: op2_m(e, true, 0xbe, RAX, RAX, 0); break;  /* movsx rax, byte */
-    case 2: op2_m(e, false, 0xb6, RAX, RAX, 0); break; /* movzx eax, byte */
-    case 5: op2_m(e, true, 0xbf, RAX, RAX, 0); break;
-    case 4: op2_m(e, false, 0xb7, RAX, RAX, 0); break;
-    case 9: op_m(e, true, 0x63, RAX, RAX, 0); break;   /* movsxd */
-    case 8: op_m(e, false, 0x8b, RAX, RAX, 0); break;  /* mov eax (zero-extends) */
-    default: op_m(e, true, 0x8b, RAX, RAX, 0); break;
-    }
-    uint8_t *done = jmp(e);
-    land(e, m1);
-    land(e, m2);
-    /* the slow path: rv_load_slow(h, va, size, &h->jit_tmp) */
-    load_x(t, RSI, in->rs1);
-    if (in->imm)
-        alu_imm(e, true, 0, RSI, in->imm);
-    push_saved(t);
-    mov_rr(e, RDI, RBX);
-    b1(e, 0xba);                                /* mov edx, size */
-    d32(e, size);
-    op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
-    call(e, (const void *)rv_load_slow);
-    pop_saved(t);
-    b1(e, 0x84);                                /* test al, al */
-    b1(e, 0xc0);
-    uint8_t *ok = jcc(e, CC_NE);
-    exception_exit(t, idx);
-    land(e, ok);
-    mov_load(e, RAX, RBX, HOFF(jit_tmp));
     switch (size * 2 + sign) {
     case 3: op2_r(e, true, 0xbe, RAX, RAX); break;
     case 2: op2_r(e, false, 0xb6, RAX, RAX); break;
@@ -497,7 +484,34 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
     case 8: op_r(e, false, 0x89, RAX, RAX); break;
     default: break;
     }
-    land(e, done);
+}
+
+/* fp: the destination is f[rd] (FLW boxes its word). The TLB miss and the
+ * page-crossing access go to the slow path behind the block. */
+static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool fp)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    struct cold *k = cold_new(t, COLD_LOAD, idx);
+    if (!k)
+        return;
+    k->size = size;
+    k->sign = sign;
+    uint8_t *m1, *m2;
+    tlb_probe(t, in, HOFF(tlb_r_cur), size, &m1, &m2);
+    k->from[k->nfrom++] = m1;
+    if (m2)
+        k->from[k->nfrom++] = m2;
+    switch (size * 2 + sign) {
+    case 3: op2_m(e, true, 0xbe, RAX, RAX, 0); break;  /* movsx rax, byte */
+    case 2: op2_m(e, false, 0xb6, RAX, RAX, 0); break; /* movzx eax, byte */
+    case 5: op2_m(e, true, 0xbf, RAX, RAX, 0); break;
+    case 4: op2_m(e, false, 0xb7, RAX, RAX, 0); break;
+    case 9: op_m(e, true, 0x63, RAX, RAX, 0); break;   /* movsxd */
+    case 8: op_m(e, false, 0x8b, RAX, RAX, 0); break;  /* mov eax (zero-extends) */
+    default: op_m(e, true, 0x8b, RAX, RAX, 0); break;
+    }
+    k->resume = e->p;
     if (fp && size == 4) {
         mov_imm(e, RCX, 0xffffffff00000000ull);
         op_r(e, true, 0x09, RCX, RAX);          /* or rax, rcx */
@@ -506,6 +520,31 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
         store_f(t, RAX, in->rd);
     else
         store_x(t, RAX, in->rd);
+}
+
+/* The load's slow path: rv_load_slow(h, va, size, &h->jit_tmp), then back
+ * with the value in rax. */
+static void load_cold(struct tr *t, const struct cold *k)
+{
+    const struct rv_insn *in = &t->b->insns[k->idx];
+    struct em *e = &t->e;
+    load_x(t, RSI, in->rs1);
+    if (in->imm)
+        alu_imm(e, true, 0, RSI, in->imm);
+    push_saved(t);
+    mov_rr(e, RDI, RBX);
+    b1(e, 0xba);                                /* mov edx, size */
+    d32(e, k->size);
+    op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
+    call(e, (const void *)rv_load_slow);
+    pop_saved(t);
+    b1(e, 0x84);                                /* test al, al */
+    b1(e, 0xc0);
+    uint8_t *ok = jcc(e, CC_NE);
+    exception_exit(t, k->idx);
+    land(e, ok);
+    mov_load(e, RAX, RBX, HOFF(jit_tmp));
+    extend(e, k->size, k->sign);
 }
 
 /* fp: the value comes from f[rs2] */
@@ -542,14 +581,25 @@ static void stale_exit_check(struct tr *t, unsigned idx)
     land(e, same);
 }
 
+/* fp: the value comes from f[rs2]. The TLB miss, the page-crossing
+ * access and the store into a page that holds decoded code go to slow
+ * paths behind the block. */
 static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
 {
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
+    struct cold *k = cold_new(t, COLD_STORE, idx), *kc = cold_new(t, COLD_CODE_PAGE, idx);
+    if (!k || !kc)
+        return;
+    k->size = kc->size = size;
+    k->fp = kc->fp = fp;
     uint8_t *m1, *m2;
     tlb_probe(t, in, HOFF(tlb_w_cur), size, &m1, &m2);
+    k->from[k->nfrom++] = m1;
+    if (m2)
+        k->from[k->nfrom++] = m2;
     /* A page that holds decoded code: retire its blocks first
-     * (rv_code_check_store). */
+     * (rv_code_check_store). rdx = the RAM page. */
     mov_rr(e, RDX, RAX);
     mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->bus.ram);
     op_r(e, true, 0x29, RCX, RDX);              /* sub rdx, rcx */
@@ -559,10 +609,16 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     b1(e, 0x3c);
     b1(e, 0x11);
     b1(e, 0x00);
-    uint8_t *code_page = jcc(e, CC_NE);
+    kc->from[kc->nfrom++] = jcc(e, CC_NE);
     store_value(t, in, size, fp);
-    uint8_t *done = jmp(e);
-    land(e, code_page);
+    k->resume = kc->resume = e->p;
+}
+
+/* The store into a code page: retire the page, store, leave if it was this
+ * block's page. rax = the host address, rdx = the RAM page. */
+static void code_page_cold(struct tr *t, const struct cold *k)
+{
+    struct em *e = &t->e;
     b1(e, 0x50);                                /* push rax (twice: keeps rsp 16-aligned) */
     b1(e, 0x50);
     push_saved(t);
@@ -572,21 +628,24 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     pop_saved(t);
     b1(e, 0x58);                                /* pop rax */
     b1(e, 0x58);
-    store_value(t, in, size, fp);
-    stale_exit_check(t, idx);
-    uint8_t *done2 = jmp(e);
-    land(e, m1);
-    land(e, m2);
-    /* the slow path: rv_store_slow(h, va, size, value) */
+    store_value(t, &t->b->insns[k->idx], k->size, k->fp);
+    stale_exit_check(t, k->idx);
+}
+
+/* The store's slow path: rv_store_slow(h, va, size, value). */
+static void store_cold(struct tr *t, const struct cold *k)
+{
+    const struct rv_insn *in = &t->b->insns[k->idx];
+    struct em *e = &t->e;
     load_x(t, RSI, in->rs1);
     if (in->imm)
         alu_imm(e, true, 0, RSI, in->imm);
-    (fp ? load_f : load_x)(t, RCX, in->rs2);
+    (k->fp ? load_f : load_x)(t, RCX, in->rs2);
     push_saved(t);
     mov_rr(e, RDI, RBX);
     b1(e, 0xba);
-    d32(e, size);
-    switch (size) { /* the value as the access's width holds it */
+    d32(e, k->size);
+    switch (k->size) { /* the value as the access's width holds it */
     case 1: op2_r(e, false, 0xb6, RCX, RCX); break;
     case 2: op2_r(e, false, 0xb7, RCX, RCX); break;
     case 4: op_r(e, false, 0x89, RCX, RCX); break;
@@ -597,11 +656,9 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     b1(e, 0x84);
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
-    exception_exit(t, idx);
+    exception_exit(t, k->idx);
     land(e, ok);
-    stale_exit_check(t, idx); /* (the slow path may have stored into code too) */
-    land(e, done);
-    land(e, done2);
+    stale_exit_check(t, k->idx); /* (the slow path may have stored into code too) */
 }
 
 /* Back to the block's own start without leaving: what a block entry
@@ -907,10 +964,12 @@ static bool fp_fast(struct tr *t, unsigned idx, const struct fp_entry *f)
     uint8_t op = sse_opcode(f->op);
     bool dbl = op_is_double(f->op), cmp = f->kind == FK_CMP;
     int rm = in->imm & 7;
-    if (!op || (!cmp && rm != 0 && rm != RV_RM_DYN) || t->ncold == RV_BLOCK_MAX_INSNS)
+    if (!op || (!cmp && rm != 0 && rm != RV_RM_DYN))
         return false;
-    struct cold *k = &t->cold[t->ncold++];
-    *k = (struct cold){ .idx = idx, .f = f, .dirty = t->dirty };
+    struct cold *k = cold_new(t, COLD_FP, idx);
+    if (!k)
+        return false;
+    k->f = f;
     if (!cmp) {
         b1(e, 0xf6);                            /* test byte [rbx+fflags], NX */
         mem(e, 0, RBX, HOFF(fflags));
@@ -1080,7 +1139,8 @@ static bool fp_op(struct tr *t, unsigned idx, enum rv_op op)
     return true;
 }
 
-/* The slow paths, behind the block's last instruction. */
+/* The slow paths, behind the block's last instruction, each jumping back
+ * to where its fast path goes on. */
 static void emit_cold(struct tr *t)
 {
     for (unsigned i = 0; i < t->ncold; i++) {
@@ -1088,7 +1148,12 @@ static void emit_cold(struct tr *t)
         for (unsigned j = 0; j < k->nfrom; j++)
             land(&t->e, k->from[j]);
         t->dirty = k->dirty; /* what an exception exit in it must write back */
-        fp_call(t, k->idx, k->f);
+        switch (k->kind) {
+        case COLD_FP: fp_call(t, k->idx, k->f); break;
+        case COLD_LOAD: load_cold(t, k); break;
+        case COLD_STORE: store_cold(t, k); break;
+        case COLD_CODE_PAGE: code_page_cold(t, k); break;
+        }
         uint8_t *back = jmp(&t->e);
         if (!t->e.full) {
             int32_t rel = (int32_t)(k->resume - (back + 4));
@@ -1376,6 +1441,20 @@ static uint64_t choose_registers(struct tr *t, const uint8_t *ops)
     return load;
 }
 
+/* Fault the code buffer in ahead of the emitter, 512 KiB at a time in both
+ * views: one madvise instead of a page fault per page and view (a boot
+ * translates some 10 MiB). Best effort: without it pages fault singly. */
+static void populate(struct rv_block_cache *c)
+{
+    enum { CHUNK = 512 << 10 };
+    while (c->code_populated < c->code_size && c->code_used + BLOCK_CODE_MAX > c->code_populated) {
+        size_t n = c->code_size - c->code_populated < CHUNK ? c->code_size - c->code_populated : CHUNK;
+        madvise(c->code_rw + c->code_populated, n, MADV_POPULATE_WRITE);
+        madvise(c->code_rx + c->code_populated, n, MADV_POPULATE_READ);
+        c->code_populated += n;
+    }
+}
+
 void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
 {
     struct rv_block_cache *c = h->blocks;
@@ -1383,6 +1462,7 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
     b->exit_patch[0] = b->exit_patch[1] = 0;
     if (!c->code_rw || c->code_size - c->code_used < BLOCK_CODE_MAX)
         return;
+    populate(c);
     /* Emitted straight into the free space; abandoned (the space stays
      * free) at the first op the JIT does not translate. */
     struct tr *tp = &(struct tr){ 0 };
