@@ -54,6 +54,7 @@ struct rv_block_cache {
     size_t code_populated;    /* faulted in so far (rv_jit_translate) */
     int (*jit_enter)(struct rv_hart *h, void *code, uint32_t budget);
     uint32_t jit_exit;        /* offset of the trampoline's way back */
+    uint32_t jit_exit_fixed[2]; /* offsets of the shared tails of fixed exits 0 and 1 */
     uint64_t jit_blocks, jit_bytes; /* translated since start (statistics) */
     uint64_t jit_ns;                /* time spent translating (statistics) */
     bool jit_failed;                /* no code buffer could be made */

@@ -269,9 +269,12 @@ next_block:
             if (ran > 1)
                 h->poll_countdown = h->poll_countdown > ran ? h->poll_countdown - (uint32_t)(ran - 1) : 1;
             if (likely(r <= RV_JIT_EXIT_FALLTHROUGH)) {
+                /* where it started: h->pc less the exit's offset (the
+                 * taken branch or JAL ends the block; BLOCK_END falls) */
                 blk = h->jit_last;
                 link = &blk->succ[r];
-                link_pc = h->jit_last_pc;
+                const struct rv_insn *x = &blk->insns[r ? blk->n : blk->n - 1];
+                link_pc = h->pc - (uint64_t)(2 * (int64_t)x->off + (r ? 0 : x->imm));
             } else if (r == RV_JIT_EXIT_EXCEPTION) {
                 rv_trap(h, h->exc_cause, h->exc_tval);
             }

@@ -155,11 +155,10 @@ struct rv_hart {
     void *budget_opaque;
 
     /* The JIT (riscv/jit.h): blocks left before translated code returns
-     * to the run loop, and the block (and its virtual start) that left
-     * through a fixed exit, for chaining. */
+     * to the run loop, and the block that left through a fixed exit, for
+     * chaining. */
     uint32_t jit_budget;
     struct rv_block *jit_last;
-    uint64_t jit_last_pc;
     uint64_t jit_tmp; /* a slow-path load's value */
 
     /* statistics, read by other threads without locking */

@@ -11,7 +11,7 @@
  * (rv_jit_link), checking at each block's entry what the run loop would:
  * events, the budget of blocks, the page generation. It sets h->pc and
  * returns:
- *   0 / 1  a block (h->jit_last, starting at h->jit_last_pc) left through
+ *   0 / 1  a block (h->jit_last) left through
  *          fixed exit 0 (taken branch, JAL) or 1 (fall through): the run
  *          loop may link the successor there;
  *   2      it left through an exit with a computed target (JALR), or a

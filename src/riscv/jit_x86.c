@@ -121,10 +121,13 @@ static void rex(struct em *e, bool w, int reg, int base)
  * never go through here.) */
 static void mem(struct em *e, int reg, int base, int32_t disp)
 {
-    bool short_disp = disp >= -128 && disp <= 127;
-    b1(e, (uint8_t)((short_disp ? 0x40 : 0x80) | ((reg & 7) << 3) | (base & 7)));
+    /* no displacement at 0, except from rbp/r13, whose mod 00 means RIP */
+    bool none = disp == 0 && (base & 7) != RBP, short_disp = disp >= -128 && disp <= 127;
+    b1(e, (uint8_t)((none ? 0x00 : short_disp ? 0x40 : 0x80) | ((reg & 7) << 3) | (base & 7)));
     if ((base & 7) == RSP)
         b1(e, 0x24);
+    if (none)
+        return;
     if (short_disp)
         b1(e, (uint8_t)disp);
     else
@@ -184,9 +187,13 @@ static void mov_imm(struct em *e, int r, uint64_t v)
 static void alu_imm(struct em *e, bool w, unsigned ext, int r, int32_t imm)
 {
     rex(e, w, 0, r);
-    b1(e, 0x81);
+    bool byte = imm >= -128 && imm <= 127;
+    b1(e, byte ? 0x83 : 0x81);                  /* (83: a sign-extended imm8) */
     b1(e, (uint8_t)(0xc0 | (ext << 3) | (r & 7)));
-    d32(e, (uint32_t)imm);
+    if (byte)
+        b1(e, (uint8_t)imm);
+    else
+        d32(e, (uint32_t)imm);
 }
 
 /* shl/shr/sar r, imm8: ext 4/5/7 */
@@ -344,15 +351,95 @@ static void store_x(struct tr *t, int r, unsigned i)
     }
 }
 
-/* cmp r, x[i] */
-static void cmp_x(struct tr *t, int r, unsigned i)
+/* Integer ops compute straight in rd's host register when rd is cached
+ * (unless that is also rs2's and rs2 is still to be read: then in rax),
+ * else in rax, which store_x then writes to h->x. */
+static int dest_reg(const struct tr *t, const struct rv_insn *in, bool reads_rs2)
+{
+    int h = t->host_of[in->rd];
+    if (h < 0 || (reads_rs2 && in->rs2 == in->rd && in->rs1 != in->rd))
+        return RAX;
+    return h;
+}
+
+/* op d, x[i] with a "reg, r/m" ALU opcode (03 add, 2b sub, 33 xor, 0b or,
+ * 23 and, 3b cmp): x[i]'s host register, or h->x in memory */
+static void op_x(struct tr *t, bool w, uint8_t op, int d, unsigned i)
 {
     int h = t->host_of[i];
     if (h < 0)
-        op_m(&t->e, true, 0x3b, r, RBP, XOFF(i));
+        op_m(&t->e, w, op, d, RBP, XOFF(i));
     else
-        op_r(&t->e, true, 0x39, h, r);
+        op_r(&t->e, w, op, d, h);
 }
+
+/* rd = d, sign-extended from 32 bits for the W ops */
+static void finish(struct tr *t, const struct rv_insn *in, int d, bool w)
+{
+    if (!w)
+        movsxd(&t->e, d, d);
+    store_x(t, d, in->rd);
+}
+
+/* rd = x[rs1] OP x[rs2] (64 or 32 bits); op is the "r/m, reg" opcode
+ * (01 add, 29 sub, ...), whose "reg, r/m" twin is op | 2 */
+static void alu_rr(struct tr *t, const struct rv_insn *in, bool w, uint8_t op)
+{
+    int d = dest_reg(t, in, true);
+    load_x(t, d, in->rs1);
+    op_x(t, w, (uint8_t)(op | 2), d, in->rs2);
+    finish(t, in, d, w);
+}
+
+static void shift_rr(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
+{
+    int d = dest_reg(t, in, true);
+    load_x(t, RCX, in->rs2);
+    load_x(t, d, in->rs1);
+    shift_cl(&t->e, w, ext, d);
+    finish(t, in, d, w);
+}
+
+static void alu_ri(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
+{
+    int d = dest_reg(t, in, false), s1 = t->host_of[in->rs1];
+    if (w && ext == 0 && d != RAX && s1 >= 0 && s1 != d) {
+        op_m(&t->e, true, 0x8d, d, s1, in->imm); /* lea d, [s1 + imm] */
+        t->dirty |= 1ull << in->rd;
+        return;
+    }
+    load_x(t, d, in->rs1);
+    if (in->imm || !w || ext != 0)             /* (mv: nothing to add) */
+        alu_imm(&t->e, w, ext, d, in->imm);
+    finish(t, in, d, w);
+}
+
+static void shift_ri(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
+{
+    int d = dest_reg(t, in, false);
+    load_x(t, d, in->rs1);
+    unsigned n = (unsigned)in->imm & (w ? 63 : 31);
+    if (n || !w)
+        shift_imm(&t->e, w, ext, d, n);
+    finish(t, in, d, w);
+}
+
+/* flags = x[rs1] - x[rs2] (or - imm), from host registers where they are */
+static void cmp_rs(struct tr *t, const struct rv_insn *in, bool imm)
+{
+    int s1 = in->rs1 ? t->host_of[in->rs1] : -1;
+    if (s1 < 0) {
+        load_x(t, RAX, in->rs1);
+        s1 = RAX;
+    }
+    if (imm)
+        alu_imm(&t->e, true, 7, s1, in->imm);
+    else if (in->rs2 == 0)
+        op_r(&t->e, true, 0x85, s1, s1);        /* test s1, s1: as cmp s1, 0 */
+    else
+        op_x(t, true, 0x3b, s1, in->rs2);
+}
+
 
 /* Cached registers written so far back to h->x. */
 static void writeback(struct tr *t)
@@ -396,8 +483,7 @@ static void store_f(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBX, 
 /* h->pc = block start + delta */
 static void set_pc(struct tr *t, int64_t delta)
 {
-    mov_imm(&t->e, RAX, (uint64_t)delta);
-    op_r(&t->e, true, 0x01, R12, RAX); /* add rax, r12 */
+    op_m(&t->e, true, 0x8d, RAX, R12, (int32_t)delta); /* lea rax, [r12 + delta] */
     mov_store(&t->e, RAX, RBX, HOFF(pc));
 }
 
@@ -416,20 +502,14 @@ static void fixed_exit(struct tr *t, unsigned k, int64_t delta)
 {
     struct em *e = &t->e;
     exit_flush(t);
-    mov_imm(e, RAX, (uint64_t)delta);
-    op_r(e, true, 0x01, RAX, R12);              /* add r12, rax */
+    alu_imm(e, true, 0, R12, (int32_t)delta);   /* add r12, delta */
     uint8_t *site = jmp(e);
     land(e, site);
     if (!e->full)
         t->b->exit_patch[k] = (uint32_t)(site - t->c->code_rw);
-    mov_store(e, R12, RBX, HOFF(pc));
-    mov_rr(e, RAX, R12);
-    mov_imm(e, RCX, (uint64_t)-delta);
-    op_r(e, true, 0x01, RCX, RAX);              /* add rax, rcx: the leaving block's start */
-    mov_store(e, RAX, RBX, HOFF(jit_last_pc));
-    mov_imm(e, RAX, (uint64_t)(uintptr_t)t->b);
-    mov_store(e, RAX, RBX, HOFF(jit_last));
-    leave(t, (int)k);
+    mov_imm(e, RAX, (uint64_t)(uintptr_t)t->b); /* then the shared tail of exit k */
+    b1(e, 0xe9);
+    d32(e, (uint32_t)(int32_t)((int64_t)t->c->jit_exit_fixed[k] - (int64_t)(e->p + 4 - t->c->code_rw)));
 }
 
 /* The exception exit of instruction idx: its PC, instret back by the
@@ -692,8 +772,7 @@ static void loop_back(struct tr *t)
 
 static void branch(struct tr *t, const struct rv_insn *in, unsigned cc_skip)
 {
-    load_x(t, RAX, in->rs1);
-    cmp_x(t, RAX, in->rs2);
+    cmp_rs(t, in, false);
     uint8_t *skip = jcc(&t->e, cc_skip);
     int64_t delta = 2 * (int64_t)in->off + in->imm;
     if (t->loop && delta == 0)
@@ -771,52 +850,9 @@ static void divide(struct tr *t, const struct rv_insn *in, bool sign, bool rem, 
     store_x(t, RAX, in->rd);
 }
 
-/* rax = x[rs1] OP x[rs2] (64 or 32 bits, then sign-extended) */
-static void alu_rr(struct tr *t, const struct rv_insn *in, bool w, uint8_t op)
-{
-    load_x(t, RAX, in->rs1);
-    load_x(t, RCX, in->rs2);
-    op_r(&t->e, w, op, RCX, RAX);
-    if (!w)
-        movsxd(&t->e, RAX, RAX);
-    store_x(t, RAX, in->rd);
-}
-
-static void shift_rr(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
-{
-    load_x(t, RAX, in->rs1);
-    load_x(t, RCX, in->rs2);
-    shift_cl(&t->e, w, ext, RAX);
-    if (!w)
-        movsxd(&t->e, RAX, RAX);
-    store_x(t, RAX, in->rd);
-}
-
-static void alu_ri(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
-{
-    load_x(t, RAX, in->rs1);
-    alu_imm(&t->e, w, ext, RAX, in->imm);
-    if (!w)
-        movsxd(&t->e, RAX, RAX);
-    store_x(t, RAX, in->rd);
-}
-
-static void shift_ri(struct tr *t, const struct rv_insn *in, bool w, unsigned ext)
-{
-    load_x(t, RAX, in->rs1);
-    shift_imm(&t->e, w, ext, RAX, (unsigned)in->imm & (w ? 63 : 31));
-    if (!w)
-        movsxd(&t->e, RAX, RAX);
-    store_x(t, RAX, in->rd);
-}
-
 static void compare(struct tr *t, const struct rv_insn *in, bool imm, unsigned cc)
 {
-    load_x(t, RAX, in->rs1);
-    if (imm)
-        alu_imm(&t->e, true, 7, RAX, in->imm);
-    else
-        cmp_x(t, RAX, in->rs2);
+    cmp_rs(t, in, imm);
     setcc_rax(&t->e, cc);
     store_x(t, RAX, in->rd);
 }
@@ -1217,10 +1253,12 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     int64_t next = op == RV_OP_JAL || op == RV_OP_JALR ? 2 * (int64_t)t->b->insns[idx + 1].off : 0;
     switch (op) {
     case RV_OP_NOP: return true;
-    case RV_OP_LUI:
-        mov_imm(e, RAX, (uint64_t)(int64_t)in->imm);
-        store_x(t, RAX, in->rd);
+    case RV_OP_LUI: {
+        int d = dest_reg(t, in, false);
+        mov_imm(e, d, (uint64_t)(int64_t)in->imm);
+        store_x(t, d, in->rd);
         return true;
+    }
     case RV_OP_AUIPC:
         mov_imm(e, RAX, (uint64_t)(here + in->imm));
         op_r(e, true, 0x01, R12, RAX); /* add rax, r12 */
@@ -1306,14 +1344,16 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     case RV_OP_SRLW: shift_rr(t, in, false, 5); return true;
     case RV_OP_SRAW: shift_rr(t, in, false, 7); return true;
     case RV_OP_MUL:
-    case RV_OP_MULW:
-        load_x(t, RAX, in->rs1);
-        load_x(t, RCX, in->rs2);
-        op2_r(e, op == RV_OP_MUL, 0xaf, RAX, RCX); /* imul rax, rcx */
-        if (op == RV_OP_MULW)
-            movsxd(e, RAX, RAX);
-        store_x(t, RAX, in->rd);
+    case RV_OP_MULW: {
+        int d = dest_reg(t, in, true), h2 = t->host_of[in->rs2];
+        load_x(t, d, in->rs1);
+        if (h2 < 0)                             /* imul d, x[rs2] */
+            op2_m(e, op == RV_OP_MUL, 0xaf, d, RBP, XOFF(in->rs2));
+        else
+            op2_r(e, op == RV_OP_MUL, 0xaf, d, h2);
+        finish(t, in, d, op == RV_OP_MUL);
         return true;
+    }
     case RV_OP_MULH: case RV_OP_MULHSU: case RV_OP_MULHU: mul_high(t, in, op); return true;
     case RV_OP_DIV: divide(t, in, true, false, true); return true;
     case RV_OP_DIVU: divide(t, in, false, false, true); return true;
@@ -1507,9 +1547,20 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
     c->code_used += (len + 15) & ~(size_t)15;
     c->jit_blocks++;
     c->jit_bytes += len;
-    if (c->perf_map)
+    if (c->perf_map) {
         fprintf(c->perf_map, "%lx %zx guest_pa_%llx_n%u\n", (unsigned long)(uintptr_t)b->code, len,
                 (unsigned long long)b->paddr, (unsigned)b->n);
+        /* VIREO_JIT_PERFMAP=dump: the code too, for objdump -D -b binary -m i386:x86-64 */
+        if (!strcmp(getenv("VIREO_JIT_PERFMAP"), "dump")) {
+            char path[96];
+            snprintf(path, sizeof(path), "/tmp/vireo-jit-%llx.bin", (unsigned long long)b->paddr);
+            FILE *f = fopen(path, "w");
+            if (f) {
+                fwrite(start, 1, len, f);
+                fclose(f);
+            }
+        }
+    }
 }
 
 void rv_jit_link(struct rv_block_cache *c, struct rv_block *from, unsigned k, const struct rv_block *to)
@@ -1551,6 +1602,17 @@ static void emit_trampoline(struct rv_block_cache *c)
     };
     for (size_t i = 0; i < sizeof(pop); i++)
         b1(e, pop[i]);
+    /* The tails of fixed exits 0 and 1, jumped to with r12 = the target
+     * and rax = the block leaving: the run loop may link it. */
+    for (unsigned k = 0; k < 2; k++) {
+        c->jit_exit_fixed[k] = (uint32_t)(e->p - c->code_rw);
+        mov_store(e, R12, RBX, HOFF(pc));
+        mov_store(e, RAX, RBX, HOFF(jit_last));
+        b1(e, 0xb8);                            /* mov eax, k */
+        d32(e, k);
+        b1(e, 0xe9);                            /* jmp exit */
+        d32(e, (uint32_t)(int32_t)((int64_t)c->jit_exit - (int64_t)(e->p + 4 - c->code_rw)));
+    }
     c->jit_enter = (int (*)(struct rv_hart *, void *, uint32_t))(void *)c->code_rx;
     c->code_reserved = c->code_used = ((size_t)(e->p - c->code_rw) + 63) & ~(size_t)63;
 }

@@ -437,6 +437,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sys->max_satp_mode = satp_modes[hdr[12] & 3];
     sys->has_sstc = !(hdr[2] & 0x40);
     sys->jit = hdr[15] & 1;
+    sys->jit_hot_runs = 1; /* translated the first time they run, as in the unit tests */
     if (hdr[2] & 0x80) {
         sys->sbi_in_host = true;
         sys->hooks.sbi_call = sbi_stub;
