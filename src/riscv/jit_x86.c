@@ -1,12 +1,14 @@
-/* The x86-64 translator (riscv/jit.h, docs/jit.md). First cut: guest
- * registers stay in h->x (rbp points at them), each instruction loads its
- * operands, operates and stores rd; loads and stores take the TLB inline;
- * division and the high multiplies call small helpers with the
- * interpreter's semantics. A block with any other op is not translated.
+/* The x86-64 translator (riscv/jit.h, docs/jit.md): a hot decoded block
+ * becomes straight x86-64 code. The most used guest registers of a block
+ * live in host registers; loads and stores take the TLB inline; integer,
+ * M and the common F/D ops are inline, with the interpreter's helpers
+ * (fpu.c, rv_load_slow, ...) out of line for everything rarer. A block
+ * with an op not listed in insn() is not translated.
  *
- * Registers inside a block: rbx = the hart, rbp = &h->x[16], r12 = the
- * block's virtual start PC, r13 / r14 = the current load / store TLB set,
- * r15 = the machine (rv_sys). rax, rcx, rdx, rsi, rdi are scratch. */
+ * Registers inside a block: rbx = the hart + 128 (RBX_BIAS), r12 = the
+ * block's virtual start PC, r14d = the chain budget, r15 = instructions
+ * run since the trampoline; r13, rbp and r8-r11 hold guest registers
+ * (struct tr); rax, rcx, rdx, rsi, rdi are scratch. */
 #include "riscv/jit.h"
 
 #include <stddef.h>
@@ -258,9 +260,11 @@ static void call(struct em *e, const void *fn)
 
 /* ---- translation ---- */
 
-#define HOFF(field) ((int32_t)offsetof(struct rv_hart, field))
-/* rbp points at x[16], so every register but the scratch x32 is a disp8 */
-#define XOFF(i) ((int32_t)(8 * ((int)(i) - 16)))
+/* rbx points 128 bytes into the hart, so every x register is a disp8
+ * (x[0] at -128, x[31] at +120) */
+#define RBX_BIAS 128
+#define HOFF(field) ((int32_t)offsetof(struct rv_hart, field) - RBX_BIAS)
+#define XOFF(i) (HOFF(x) + 8 * (int32_t)(i))
 
 struct fp_entry;
 
@@ -327,14 +331,17 @@ static void jmp_exit(struct tr *t)
 
 /* Host registers that may hold guest registers: callee-saved ones first
  * (calls keep them), then caller-saved ones (pushed around calls). */
-static const int reg_pool[] = { R13, R8, R9, R10, R11 };
+static const int reg_pool[] = { R13, RBP, R8, R9, R10, R11 };
 #define REG_POOL_SIZE (sizeof(reg_pool) / sizeof(reg_pool[0]))
+
+/* rdi = the hart, for a helper's first argument */
+static void hart_arg(struct em *e) { op_m(e, true, 0x8d, RDI, RBX, -RBX_BIAS); }
 
 static void load_x(struct tr *t, int r, unsigned i)
 {
     int h = t->host_of[i];
     if (h < 0)
-        mov_load(&t->e, r, RBP, XOFF(i));
+        mov_load(&t->e, r, RBX, XOFF(i));
     else if (h != r)
         mov_rr(&t->e, r, h);
 }
@@ -343,7 +350,7 @@ static void store_x(struct tr *t, int r, unsigned i)
 {
     int h = t->host_of[i];
     if (h < 0) {
-        mov_store(&t->e, r, RBP, XOFF(i));
+        mov_store(&t->e, r, RBX, XOFF(i));
     } else {
         if (h != r)
             mov_rr(&t->e, h, r);
@@ -368,7 +375,7 @@ static void op_x(struct tr *t, bool w, uint8_t op, int d, unsigned i)
 {
     int h = t->host_of[i];
     if (h < 0)
-        op_m(&t->e, w, op, d, RBP, XOFF(i));
+        op_m(&t->e, w, op, d, RBX, XOFF(i));
     else
         op_r(&t->e, w, op, d, h);
 }
@@ -446,7 +453,7 @@ static void writeback(struct tr *t)
 {
     for (unsigned i = 1; i < 32; i++)
         if (t->host_of[i] >= 0 && (t->dirty >> i & 1))
-            mov_store(&t->e, t->host_of[i], RBP, XOFF(i));
+            mov_store(&t->e, t->host_of[i], RBX, XOFF(i));
 }
 
 /* Before every exit. */
@@ -612,7 +619,7 @@ static void load_cold(struct tr *t, const struct cold *k)
     if (in->imm)
         alu_imm(e, true, 0, RSI, in->imm);
     push_saved(t);
-    mov_rr(e, RDI, RBX);
+    hart_arg(e);
     b1(e, 0xba);                                /* mov edx, size */
     d32(e, k->size);
     op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
@@ -722,7 +729,7 @@ static void store_cold(struct tr *t, const struct cold *k)
         alu_imm(e, true, 0, RSI, in->imm);
     (k->fp ? load_f : load_x)(t, RCX, in->rs2);
     push_saved(t);
-    mov_rr(e, RDI, RBX);
+    hart_arg(e);
     b1(e, 0xba);
     d32(e, k->size);
     switch (k->size) { /* the value as the access's width holds it */
@@ -1253,6 +1260,14 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     int64_t next = op == RV_OP_JAL || op == RV_OP_JALR ? 2 * (int64_t)t->b->insns[idx + 1].off : 0;
     switch (op) {
     case RV_OP_NOP: return true;
+    case RV_OP_FENCE:
+        /* as the interpreter: x86 keeps every order but store -> load */
+        if ((in->imm & 0x10) && (in->imm & 0x2)) {
+            b1(e, 0x0f);                        /* mfence */
+            b1(e, 0xae);
+            b1(e, 0xf0);
+        }
+        return true;
     case RV_OP_LUI: {
         int d = dest_reg(t, in, false);
         mov_imm(e, d, (uint64_t)(int64_t)in->imm);
@@ -1284,7 +1299,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         store_x(t, RAX, in->rd);
         exit_flush(t);
         /* straight on into the target's code when it has some */
-        mov_rr(e, RDI, RBX);
+        hart_arg(e);
         call(e, (const void *)jit_find);
         op_r(e, true, 0x85, RAX, RAX);          /* test rax, rax */
         uint8_t *none = jcc(e, CC_E);
@@ -1348,7 +1363,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         int d = dest_reg(t, in, true), h2 = t->host_of[in->rs2];
         load_x(t, d, in->rs1);
         if (h2 < 0)                             /* imul d, x[rs2] */
-            op2_m(e, op == RV_OP_MUL, 0xaf, d, RBP, XOFF(in->rs2));
+            op2_m(e, op == RV_OP_MUL, 0xaf, d, RBX, XOFF(in->rs2));
         else
             op2_r(e, op == RV_OP_MUL, 0xaf, d, h2);
         finish(t, in, d, op == RV_OP_MUL);
@@ -1377,7 +1392,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
             return false;
         writeback(t);                           /* it reads x[rs1] from h->x */
         push_saved(t);
-        mov_rr(e, RDI, RBX);
+        hart_arg(e);
         b1(e, 0xbe);                            /* mov esi, op */
         d32(e, (uint32_t)op);
         mov_imm(e, RDX, (uint64_t)(uintptr_t)in);
@@ -1389,7 +1404,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         exception_exit(t, idx);
         land(e, ok);
         if (t->host_of[in->rd] >= 0) {          /* and writes x[rd] there */
-            mov_load(e, t->host_of[in->rd], RBP, XOFF(in->rd));
+            mov_load(e, t->host_of[in->rd], RBX, XOFF(in->rd));
             t->dirty |= 1ull << in->rd;
         }
         return true;
@@ -1445,7 +1460,7 @@ static void x_uses(enum rv_op op, const struct rv_insn *in, uint64_t *rd_mask, u
 }
 
 /* Choose the guest registers this block keeps in host registers: the most
- * used ones (at least twice), up to the pool's size. Returns the mask of
+ * used ones (at least twice, or once in a loop), up to the pool's size. Returns the mask of
  * those the block reads before it writes them (loaded at entry). */
 static uint64_t choose_registers(struct tr *t, const uint8_t *ops)
 {
@@ -1462,10 +1477,12 @@ static uint64_t choose_registers(struct tr *t, const uint8_t *ops)
     memset(t->host_of, -1, sizeof(t->host_of));
     t->saved = 0;
     uint64_t load = 0;
+    /* in a loop a register used once per run (an accumulator) is worth it */
+    unsigned min_uses = t->loop ? 1 : 2;
     for (unsigned k = 0; k < REG_POOL_SIZE; k++) {
         unsigned best = 0;
         for (unsigned j = 1; j < 32; j++)
-            if (t->host_of[j] < 0 && count[j] >= 2 && count[j] > count[best])
+            if (t->host_of[j] < 0 && count[j] >= min_uses && count[j] > count[best])
                 best = j;
         if (!best)
             break;
@@ -1532,11 +1549,23 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
     alu_imm(e, true, 0, R15, (int32_t)b->n);    /* add r15, n: instret */
     for (unsigned i = 1; i < 32; i++)
         if (load >> i & 1)
-            mov_load(e, tp->host_of[i], RBP, XOFF(i));
+            mov_load(e, tp->host_of[i], RBX, XOFF(i));
     tp->body = e->p;
-    for (unsigned i = 0; i <= b->n; i++)
-        if (!insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
+    for (unsigned i = 0; i <= b->n; i++) {
+        if (insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
+            continue;
+        /* An op the JIT leaves to the interpreter (atomics, system
+         * instructions, CSRs other than the FP ones): the instructions
+         * before it run here, then the run loop goes on at it (a block of
+         * its own, interpreted). Nothing to translate if it is first. */
+        if (i == 0)
             return;
+        exit_flush(tp);
+        set_pc(tp, 2 * (int64_t)b->insns[i].off);
+        alu_imm(e, true, 5, R15, (int32_t)(b->n - i)); /* they did not run here */
+        leave(tp, RV_JIT_EXIT_DYNAMIC);
+        break;
+    }
     emit_cold(tp);
     entry_exit(tp, ev);
     entry_exit(tp, spent);
@@ -1586,7 +1615,7 @@ static void emit_trampoline(struct rv_block_cache *c)
     };
     for (size_t i = 0; i < sizeof(push); i++)
         b1(e, push[i]);
-    op_m(e, true, 0x8d, RBP, RBX, HOFF(x) + 16 * 8); /* lea rbp, [rbx+x+128] */
+    alu_imm(e, true, 0, RBX, RBX_BIAS);         /* add rbx, bias */
     mov_load(e, R12, RBX, HOFF(pc));
     op_r(e, false, 0x89, RDX, R14);             /* mov r14d, edx: the budget */
     op_r(e, false, 0x31, R15, R15);             /* xor r15d, r15d: instructions run */

@@ -1,7 +1,7 @@
 /* The JIT against the interpreter (docs/jit.md, "Correctness"): random
  * programs made of the ops the JIT translates (integer, M, loads and
  * stores of every width to RAM and MMIO, aligned or not, branches, JAL,
- * JALR, F and D, the FP CSRs) run on two machines from the same state, one interpreted
+ * JALR, F and D, the FP CSRs, and ops the JIT leaves to the interpreter) run on two machines from the same state, one interpreted
  * and one translating every block the first time it runs. A loop around
  * each program makes blocks run again through linked exits and the JALR
  * lookup. Afterwards every register, the FP state, the trap CSRs, the
@@ -155,6 +155,18 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
     if (k < 78 && ahead > 2) { /* jalr to a later instruction, from x22 = the program's start */
         unsigned to = i + 1 + pick(ahead - 1 < 4 ? ahead - 1 : 4);
         w[0] = rvi_jalr(pick(2) ? d : ZERO, R_CODE, (int32_t)(4 * to));
+        return 1;
+    }
+    if (k < 79) { /* ops the JIT leaves to the interpreter, so a block's translated
+                   * part ends before them: atomics, LR/SC, mscratch; and FENCE */
+        static const unsigned amo[] = { AMO_ADD, AMO_SWAP, AMO_LR, AMO_SC, AMO_XOR, AMO_OR, AMO_AND,
+                                        AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU };
+        switch (pick(4)) {
+        case 0: w[0] = rvi_amo(amo[pick(11)], 2 + pick(2), d, b, R_DATA); break;
+        case 1: w[0] = rvi_csrrw(d, 0x340, a); break;
+        case 2: w[0] = rvi_csrr(d, 0x340); break;
+        default: w[0] = rvi_fence(pick(16), pick(16)); break;
+        }
         return 1;
     }
     if (k < 81) { /* the FP CSRs, which do not end a block: any CSR op on fflags, frm, fcsr */
