@@ -40,6 +40,8 @@ SUITE_LINE = re.compile(r"cpusuite part=(\w+) score=([0-9.]+) seconds=[0-9.]+ ch
 STATS_VCPU = re.compile(r"vcpu\d+: (\d+) instructions, (\d+) blocks run \(([0-9.]+) instructions each, "
                         r"([0-9.]+)% chained, ([0-9.]+)% of lookups hit the cache\), (\d+) blocks decoded, "
                         r"(\d+) TLB misses \(([0-9.]+) per million instructions\), (\d+) MMIO")
+STATS_JIT = re.compile(r"jit: (\d+) blocks translated, ([0-9.]+) KiB of code \(([0-9.]+) KiB in the buffers now\), "
+                       r"([0-9.]+) ms translating \(([0-9.]+)% of the run\), ([0-9.]+)% of blocks run translated")
 STATS_TOTAL = re.compile(r"vireo: ([0-9.]+) s, (\d+) instructions, ([0-9.]+) MIPS")
 
 
@@ -80,6 +82,13 @@ def boot_bench(args):
         note = "" if cpus <= ncpu else f"   (vireo: the host has {ncpu} logical CPUs; a VM may have no more)"
         print("%-8d %s %s %s%s" % (cpus, fmt(vm), fmt(qm), fmt(vm / qm if vm and qm else None, 8), note))
         sys.stdout.flush()
+    # The JIT during one boot: code made, and the share of time spent making it.
+    out = finish(launch(vireo(args, 1, "vireo.poweroff=1", ["--stats"])), 300).decode(errors="replace")
+    jit = STATS_JIT.search(out)
+    if jit:
+        print(f"one boot on 1 vCPU: {jit.group(1)} blocks translated, {jit.group(2)} KiB of code "
+              f"({jit.group(3)} KiB in the code buffers at the end), {jit.group(4)} ms translating "
+              f"({jit.group(5)}% of the run), {jit.group(6)}% of blocks run translated")
 
 
 def suite_bench(args):
@@ -136,6 +145,12 @@ def suite_bench(args):
         print(f"guest MIPS {mips:.1f}; {v.group(3)} instructions per block; {v.group(4)}% of blocks entered "
               f"through a chain link; {v.group(5)}% of lookups hit the block cache; {v.group(6)} blocks decoded; "
               f"{v.group(8)} TLB misses per million instructions; {v.group(9)} MMIO exits")
+        jit = [STATS_JIT.search(out) for out in stats]
+        jit = [j for j in jit if j]
+        if jit:
+            j = jit[len(jit) // 2]
+            print(f"JIT: {j.group(1)} blocks translated, {j.group(2)} KiB of code, {j.group(4)} ms translating "
+                  f"({j.group(5)}% of the run), {j.group(6)}% of blocks run translated")
     if args.perf:
         perf_report(args, append)
 

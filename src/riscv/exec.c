@@ -265,6 +265,8 @@ next_block:
             uint64_t ran = budget - left;
             blocks_left -= ran > 1 && blocks_left >= ran - 1 ? ran - 1 : 0;
             h->stat_blocks_run += ran;
+            h->stat_jit_runs += ran;
+            h->stat_jit_entries++;
             /* The clock is polled by blocks, chained ones too. */
             if (ran > 1)
                 h->poll_countdown = h->poll_countdown > ran ? h->poll_countdown - (uint32_t)(ran - 1) : 1;

@@ -169,6 +169,10 @@ struct rv_hart {
      * cache lookup), and found in the block cache after a lookup (the
      * rest were decoded: stat_blocks_translated). */
     uint64_t stat_blocks_run, stat_chained, stat_cache_hits;
+    /* Of the blocks run, those that ran translated, and the times the run
+     * loop entered translated code (the rest went from block to block
+     * inside it: patched exits, the JALR lookup, self-loops). */
+    uint64_t stat_jit_runs, stat_jit_entries;
 };
 
 /* The set of harts of one machine and what they share. */

@@ -293,7 +293,11 @@ static void print_stats(struct vm *vm, uint64_t elapsed_ns)
         struct rv_hart *h = sys->harts[i];
         total += h->instret;
         double runs = h->stat_blocks_run ? (double)h->stat_blocks_run : 1.0;
-        double looked = h->stat_blocks_run > h->stat_chained ? (double)(h->stat_blocks_run - h->stat_chained) : 1.0;
+        /* lookups: blocks the run loop found neither through a chain link
+         * nor inside translated code */
+        uint64_t inside = h->stat_jit_runs - h->stat_jit_entries;
+        double looked = h->stat_blocks_run > h->stat_chained + inside
+                            ? (double)(h->stat_blocks_run - h->stat_chained - inside) : 1.0;
         fprintf(stderr, "vireo: vcpu%u: %llu instructions, %llu blocks run (%.1f instructions each, %.1f%% chained, "
                 "%.2f%% of lookups hit the cache), %llu blocks decoded, %llu TLB misses (%.1f per million "
                 "instructions), %llu MMIO, %llu WFI sleeps\r\n", i, (unsigned long long)h->instret,
@@ -304,17 +308,19 @@ static void print_stats(struct vm *vm, uint64_t elapsed_ns)
                 (unsigned long long)h->stat_mmio, (unsigned long long)h->stat_wfi_sleeps);
     }
     if (sys->jit) {
-        uint64_t nb = 0, bytes = 0, now = 0, ns = 0;
+        uint64_t nb = 0, bytes = 0, now = 0, ns = 0, runs = 0, jruns = 0;
         for (unsigned i = 0; i < sys->nharts; i++) {
             const struct rv_block_cache *c = sys->harts[i]->blocks;
             nb += c->jit_blocks, bytes += c->jit_bytes, ns += c->jit_ns;
             now += c->code_used - c->code_reserved;
+            runs += sys->harts[i]->stat_blocks_run, jruns += sys->harts[i]->stat_jit_runs;
         }
         fprintf(stderr,
                 "vireo: jit: %llu blocks translated, %.1f KiB of code (%.1f KiB in the buffers now), "
-                "%.1f ms translating (%.1f%% of the run)\r\n",
+                "%.1f ms translating (%.1f%% of the run), %.1f%% of blocks run translated\r\n",
                 (unsigned long long)nb, (double)bytes / 1024, (double)now / 1024, (double)ns / 1e6,
-                elapsed_ns ? 100.0 * (double)ns / (double)elapsed_ns : 0.0);
+                elapsed_ns ? 100.0 * (double)ns / (double)elapsed_ns : 0.0,
+                runs ? 100.0 * (double)jruns / (double)runs : 0.0);
     }
     double s = (double)elapsed_ns / 1e9;
     fprintf(stderr, "vireo: %.3f s, %llu instructions, %.1f MIPS\r\n", s, (unsigned long long)total,

@@ -81,6 +81,12 @@ class Home:
         return [int(x) for x in p.stdout.split() if int(x) != os.getpid()]
 
     def close(self):
+        # A network's switch outlives the daemon (by design, mgmttest checks
+        # it): delete the networks this test made, so no switch is left.
+        if os.path.isdir(self.home):
+            rc, out, _ = self.cli("net", "list", "--quiet")
+            for name in out.split() if rc == 0 else []:
+                self.cli("net", "delete", name)
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for pid in self.daemon_pids():
                 try:
