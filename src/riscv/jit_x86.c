@@ -270,14 +270,14 @@ struct fp_entry;
 
 /* A slow path emitted after the block's last instruction (out of the way
  * of the fast path): the jumps to it, the instruction, where it goes back. */
-enum cold_kind { COLD_FP, COLD_LOAD, COLD_STORE, COLD_CODE_PAGE };
+enum cold_kind { COLD_FP, COLD_LOAD, COLD_STORE, COLD_CODE_PAGE, COLD_GROUP };
 
 struct cold {
     enum cold_kind kind;
     uint8_t *from[6]; /* FP: NX, frm, two NaN-boxes, the result; memory: TLB miss, page cross */
     unsigned nfrom, idx;
     const struct fp_entry *f;  /* FP */
-    unsigned size;             /* memory */
+    unsigned size;             /* memory: bytes; a group: members */
     bool sign, fp;
     uint8_t *resume;
     uint64_t dirty; /* the translator's dirty set where the jumps are */
@@ -288,6 +288,7 @@ struct tr {
     struct rv_block_cache *c;
     struct rv_block *b;
     struct rv_sys *sys;
+    const uint8_t *ops;
     /* Guest registers kept in host registers for the whole block
      * (host_of[i] < 0: only in h->x): loaded after the entry checks when
      * the block reads them before writing them, written back at every
@@ -532,13 +533,13 @@ static void exception_exit(struct tr *t, unsigned idx)
 /* rax = x[rs1] + imm; rcx = the TLB entry of that page in set `tlb`;
  * jumps to the returned patch points when the entry does not map it or
  * the access would cross the page. */
-static void tlb_probe(struct tr *t, const struct rv_insn *in, int32_t tlb, unsigned size, uint8_t **miss1,
-                      uint8_t **miss2)
+static void tlb_probe_at(struct tr *t, unsigned rs1, int32_t imm, int32_t tlb, unsigned size, uint8_t **miss1,
+                         uint8_t **miss2)
 {
     struct em *e = &t->e;
-    load_x(t, RAX, in->rs1);
-    if (in->imm)
-        alu_imm(e, true, 0, RAX, in->imm);
+    load_x(t, RAX, rs1);
+    if (imm)
+        alu_imm(e, true, 0, RAX, imm);
     mov_rr(e, RDX, RAX);
     shift_imm(e, true, 5, RDX, 12);             /* rdx = va >> 12 */
     mov_rr(e, RCX, RDX);
@@ -557,6 +558,14 @@ static void tlb_probe(struct tr *t, const struct rv_insn *in, int32_t tlb, unsig
     op_m(e, true, 0x03, RAX, RCX, 8);           /* add rax, [rcx+8]: host address */
 }
 
+/* rax = the host address of x[rs1] + imm for an access of `size` bytes
+ * (one page), or a jump to *miss1 (TLB miss) / *miss2 (page cross). */
+static void tlb_probe(struct tr *t, const struct rv_insn *in, int32_t tlb, unsigned size, uint8_t **miss1,
+                      uint8_t **miss2)
+{
+    tlb_probe_at(t, in->rs1, in->imm, tlb, size, miss1, miss2);
+}
+
 /* fp: the destination is f[rd] (FLW boxes its word) */
 /* Sign- or zero-extend rax as a load of that size does (loads of the fast
  * path do it as they read). */
@@ -571,6 +580,33 @@ static void extend(struct em *e, unsigned size, bool sign)
     case 8: op_r(e, false, 0x89, RAX, RAX); break;
     default: break;
     }
+}
+
+/* rax = the value at [base + disp], extended as the load does */
+static void load_value_at(struct em *e, unsigned size, bool sign, int base, int32_t disp)
+{
+    switch (size * 2 + sign) {
+    case 3: op2_m(e, true, 0xbe, RAX, base, disp); break;  /* movsx rax, byte */
+    case 2: op2_m(e, false, 0xb6, RAX, base, disp); break; /* movzx eax, byte */
+    case 5: op2_m(e, true, 0xbf, RAX, base, disp); break;
+    case 4: op2_m(e, false, 0xb7, RAX, base, disp); break;
+    case 9: op_m(e, true, 0x63, RAX, base, disp); break;   /* movsxd */
+    case 8: op_m(e, false, 0x8b, RAX, base, disp); break;  /* mov eax (zero-extends) */
+    default: op_m(e, true, 0x8b, RAX, base, disp); break;
+    }
+}
+
+/* rd (x, or f with FLW's word boxed) = rax */
+static void load_result(struct tr *t, const struct rv_insn *in, unsigned size, bool fp)
+{
+    if (fp && size == 4) {
+        mov_imm(&t->e, RCX, 0xffffffff00000000ull);
+        op_r(&t->e, true, 0x09, RCX, RAX);      /* or rax, rcx */
+    }
+    if (fp)
+        store_f(t, RAX, in->rd);
+    else
+        store_x(t, RAX, in->rd);
 }
 
 /* fp: the destination is f[rd] (FLW boxes its word). The TLB miss and the
@@ -589,31 +625,16 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
     k->from[k->nfrom++] = m1;
     if (m2)
         k->from[k->nfrom++] = m2;
-    switch (size * 2 + sign) {
-    case 3: op2_m(e, true, 0xbe, RAX, RAX, 0); break;  /* movsx rax, byte */
-    case 2: op2_m(e, false, 0xb6, RAX, RAX, 0); break; /* movzx eax, byte */
-    case 5: op2_m(e, true, 0xbf, RAX, RAX, 0); break;
-    case 4: op2_m(e, false, 0xb7, RAX, RAX, 0); break;
-    case 9: op_m(e, true, 0x63, RAX, RAX, 0); break;   /* movsxd */
-    case 8: op_m(e, false, 0x8b, RAX, RAX, 0); break;  /* mov eax (zero-extends) */
-    default: op_m(e, true, 0x8b, RAX, RAX, 0); break;
-    }
+    load_value_at(e, size, sign, RAX, 0);
     k->resume = e->p;
-    if (fp && size == 4) {
-        mov_imm(e, RCX, 0xffffffff00000000ull);
-        op_r(e, true, 0x09, RCX, RAX);          /* or rax, rcx */
-    }
-    if (fp)
-        store_f(t, RAX, in->rd);
-    else
-        store_x(t, RAX, in->rd);
+    load_result(t, in, size, fp);
 }
 
 /* The load's slow path: rv_load_slow(h, va, size, &h->jit_tmp), then back
  * with the value in rax. */
-static void load_cold(struct tr *t, const struct cold *k)
+static void load_slow(struct tr *t, unsigned idx, unsigned size, bool sign)
 {
-    const struct rv_insn *in = &t->b->insns[k->idx];
+    const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
     load_x(t, RSI, in->rs1);
     if (in->imm)
@@ -621,31 +642,38 @@ static void load_cold(struct tr *t, const struct cold *k)
     push_saved(t);
     hart_arg(e);
     b1(e, 0xba);                                /* mov edx, size */
-    d32(e, k->size);
+    d32(e, size);
     op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
     call(e, (const void *)rv_load_slow);
     pop_saved(t);
     b1(e, 0x84);                                /* test al, al */
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
-    exception_exit(t, k->idx);
+    exception_exit(t, idx);
     land(e, ok);
     mov_load(e, RAX, RBX, HOFF(jit_tmp));
-    extend(e, k->size, k->sign);
+    extend(e, size, sign);
 }
+
+static void load_cold(struct tr *t, const struct cold *k) { load_slow(t, k->idx, k->size, k->sign); }
 
 /* fp: the value comes from f[rs2] */
 /* [rax] = the value of rs2 (x or f), as wide as the access */
-static void store_value(struct tr *t, const struct rv_insn *in, unsigned size, bool fp)
+static void store_value_at(struct tr *t, const struct rv_insn *in, unsigned size, bool fp, int base, int32_t disp)
 {
     struct em *e = &t->e;
     (fp ? load_f : load_x)(t, RCX, in->rs2);
     switch (size) {
-    case 1: op_m(e, false, 0x88, RCX, RAX, 0); break;
-    case 2: b1(e, 0x66); op_m(e, false, 0x89, RCX, RAX, 0); break;
-    case 4: op_m(e, false, 0x89, RCX, RAX, 0); break;
-    default: op_m(e, true, 0x89, RCX, RAX, 0); break;
+    case 1: op_m(e, false, 0x88, RCX, base, disp); break;
+    case 2: b1(e, 0x66); op_m(e, false, 0x89, RCX, base, disp); break;
+    case 4: op_m(e, false, 0x89, RCX, base, disp); break;
+    default: op_m(e, true, 0x89, RCX, base, disp); break;
     }
+}
+
+static void store_value(struct tr *t, const struct rv_insn *in, unsigned size, bool fp)
+{
+    store_value_at(t, in, size, fp, RAX, 0);
 }
 
 /* After a store that retired decoded code: if that was this block's page,
@@ -668,6 +696,23 @@ static void stale_exit_check(struct tr *t, unsigned idx)
     land(e, same);
 }
 
+/* Does the RAM page of host address rax hold decoded code? Leaves the page
+ * in rdx; returns the jump taken when it does. */
+static uint8_t *code_page_test(struct tr *t)
+{
+    struct em *e = &t->e;
+    mov_rr(e, RDX, RAX);
+    mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->bus.ram);
+    op_r(e, true, 0x29, RCX, RDX);              /* sub rdx, rcx */
+    shift_imm(e, true, 5, RDX, 12);
+    mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->code.has_code);
+    b1(e, 0x80);                                /* cmp byte [rcx+rdx], 0 */
+    b1(e, 0x3c);
+    b1(e, 0x11);
+    b1(e, 0x00);
+    return jcc(e, CC_NE);
+}
+
 /* fp: the value comes from f[rs2]. The TLB miss, the page-crossing
  * access and the store into a page that holds decoded code go to slow
  * paths behind the block. */
@@ -686,17 +731,8 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
     if (m2)
         k->from[k->nfrom++] = m2;
     /* A page that holds decoded code: retire its blocks first
-     * (rv_code_check_store). rdx = the RAM page. */
-    mov_rr(e, RDX, RAX);
-    mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->bus.ram);
-    op_r(e, true, 0x29, RCX, RDX);              /* sub rdx, rcx */
-    shift_imm(e, true, 5, RDX, 12);
-    mov_imm(e, RCX, (uint64_t)(uintptr_t)t->sys->code.has_code);
-    b1(e, 0x80);                                /* cmp byte [rcx+rdx], 0 */
-    b1(e, 0x3c);
-    b1(e, 0x11);
-    b1(e, 0x00);
-    kc->from[kc->nfrom++] = jcc(e, CC_NE);
+     * (rv_code_check_store). */
+    kc->from[kc->nfrom++] = code_page_test(t);
     store_value(t, in, size, fp);
     k->resume = kc->resume = e->p;
 }
@@ -720,19 +756,19 @@ static void code_page_cold(struct tr *t, const struct cold *k)
 }
 
 /* The store's slow path: rv_store_slow(h, va, size, value). */
-static void store_cold(struct tr *t, const struct cold *k)
+static void store_slow(struct tr *t, unsigned idx, unsigned size, bool fp)
 {
-    const struct rv_insn *in = &t->b->insns[k->idx];
+    const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
     load_x(t, RSI, in->rs1);
     if (in->imm)
         alu_imm(e, true, 0, RSI, in->imm);
-    (k->fp ? load_f : load_x)(t, RCX, in->rs2);
+    (fp ? load_f : load_x)(t, RCX, in->rs2);
     push_saved(t);
     hart_arg(e);
     b1(e, 0xba);
-    d32(e, k->size);
-    switch (k->size) { /* the value as the access's width holds it */
+    d32(e, size);
+    switch (size) { /* the value as the access's width holds it */
     case 1: op2_r(e, false, 0xb6, RCX, RCX); break;
     case 2: op2_r(e, false, 0xb7, RCX, RCX); break;
     case 4: op_r(e, false, 0x89, RCX, RCX); break;
@@ -743,9 +779,137 @@ static void store_cold(struct tr *t, const struct cold *k)
     b1(e, 0x84);
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
-    exception_exit(t, k->idx);
+    exception_exit(t, idx);
     land(e, ok);
-    stale_exit_check(t, k->idx); /* (the slow path may have stored into code too) */
+    stale_exit_check(t, idx); /* (the slow path may have stored into code too) */
+}
+
+static void store_cold(struct tr *t, const struct cold *k) { store_slow(t, k->idx, k->size, k->fp); }
+
+static void fp_check(struct tr *t, unsigned idx);
+static void fp_dirty(struct tr *t);
+static void fp_dirty_now(struct tr *t);
+
+/* What a load or store op accesses; false for any other op. */
+static bool mem_op(enum rv_op op, unsigned *size, bool *sign, bool *fp, bool *store)
+{
+    static const struct { enum rv_op op; uint8_t size; bool sign, fp, store; } m[] = {
+        { RV_OP_LB, 1, true, false, false },  { RV_OP_LH, 2, true, false, false },
+        { RV_OP_LW, 4, true, false, false },  { RV_OP_LD, 8, false, false, false },
+        { RV_OP_LBU, 1, false, false, false }, { RV_OP_LHU, 2, false, false, false },
+        { RV_OP_LWU, 4, false, false, false }, { RV_OP_FLW, 4, false, true, false },
+        { RV_OP_FLD, 8, false, true, false },  { RV_OP_SB, 1, false, false, true },
+        { RV_OP_SH, 2, false, false, true },  { RV_OP_SW, 4, false, false, true },
+        { RV_OP_SD, 8, false, false, true },  { RV_OP_FSW, 4, false, true, true },
+        { RV_OP_FSD, 8, false, true, true },
+    };
+    *size = 0, *sign = *fp = *store = false;
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        if (m[i].op == op) {
+            *size = m[i].size, *sign = m[i].sign, *fp = m[i].fp, *store = m[i].store;
+            return true;
+        }
+    return false;
+}
+
+/* A group: consecutive loads (or stores) off the same base register, all
+ * integer or all FP, within one page's span, the base written by none but
+ * the last. They share one TLB probe, one page check and (stores) one
+ * code-page test; each is then one move at its offset: a function's saved
+ * registers, an unrolled copy. Returns how many start at i (1: no group). */
+static unsigned group_len(const struct tr *t, const uint8_t *ops, unsigned i)
+{
+    unsigned size;
+    bool sign, fp0, fp, store0, store;
+    const struct rv_insn *in = &t->b->insns[i];
+    if (!mem_op((enum rv_op)ops[i], &size, &sign, &fp0, &store0) || in->rs1 == 0 ||
+        (!store0 && !fp0 && in->rd == in->rs1))
+        return 1;
+    unsigned base = in->rs1, n = 1;
+    int32_t lo = in->imm, hi = in->imm + (int32_t)size;
+    while (i + n < t->b->n) {
+        in = &t->b->insns[i + n];
+        if (!mem_op((enum rv_op)ops[i + n], &size, &sign, &fp, &store) || store != store0 || fp != fp0 ||
+            in->rs1 != base)
+            break;
+        int32_t l2 = in->imm < lo ? in->imm : lo, h2 = in->imm + (int32_t)size > hi ? in->imm + (int32_t)size : hi;
+        if (h2 - l2 > 4096)
+            break;
+        lo = l2, hi = h2, n++;
+        if (!store && !fp && in->rd == base)
+            break; /* the base changes after it */
+    }
+    return n;
+}
+
+static void group_span(const struct tr *t, const uint8_t *ops, unsigned i, unsigned n, int32_t *lo, int32_t *hi)
+{
+    *lo = INT32_MAX, *hi = INT32_MIN;
+    for (unsigned m = i; m < i + n; m++) {
+        unsigned size;
+        bool sign, fp, store;
+        mem_op((enum rv_op)ops[m], &size, &sign, &fp, &store);
+        const struct rv_insn *in = &t->b->insns[m];
+        *lo = in->imm < *lo ? in->imm : *lo;
+        *hi = in->imm + (int32_t)size > *hi ? in->imm + (int32_t)size : *hi;
+    }
+}
+
+static void mem_group(struct tr *t, const uint8_t *ops, unsigned i, unsigned n)
+{
+    struct em *e = &t->e;
+    unsigned size;
+    bool sign, fp, store;
+    mem_op((enum rv_op)ops[i], &size, &sign, &fp, &store);
+    if (fp)
+        fp_check(t, i); /* (all members are FP: the first one traps) */
+    int32_t lo, hi;
+    group_span(t, ops, i, n, &lo, &hi);
+    struct cold *k = cold_new(t, COLD_GROUP, i);
+    if (!k)
+        return;
+    k->size = n;
+    uint8_t *m1, *m2;
+    tlb_probe_at(t, t->b->insns[i].rs1, lo, store ? HOFF(tlb_w_cur) : HOFF(tlb_r_cur), (unsigned)(hi - lo), &m1,
+                 &m2);
+    k->from[k->nfrom++] = m1;
+    if (m2)
+        k->from[k->nfrom++] = m2;
+    if (store)
+        k->from[k->nfrom++] = code_page_test(t);
+    mov_rr(e, RDI, RAX);                        /* rdi = the host address of x[base] + lo */
+    if (fp && !store)
+        fp_dirty(t);                            /* (every member now completes) */
+    for (unsigned m = i; m < i + n; m++) {
+        const struct rv_insn *in = &t->b->insns[m];
+        mem_op((enum rv_op)ops[m], &size, &sign, &fp, &store);
+        if (store) {
+            store_value_at(t, in, size, fp, RDI, in->imm - lo);
+        } else {
+            load_value_at(e, size, sign, RDI, in->imm - lo);
+            load_result(t, in, size, fp);
+        }
+    }
+    k->resume = e->p;
+}
+
+/* A group's slow path (TLB miss, crossing a page, a code page): every
+ * member through the interpreter's slow path, in order. */
+static void group_cold(struct tr *t, const struct cold *k)
+{
+    for (unsigned m = k->idx; m < k->idx + k->size; m++) {
+        unsigned size;
+        bool sign, fp, store;
+        mem_op((enum rv_op)t->ops[m], &size, &sign, &fp, &store);
+        if (store) {
+            store_slow(t, m, size, fp);
+        } else {
+            load_slow(t, m, size, sign);
+            load_result(t, &t->b->insns[m], size, fp);
+            if (fp)
+                fp_dirty_now(t);
+        }
+    }
 }
 
 /* Back to the block's own start without leaving: what a block entry
@@ -890,6 +1054,13 @@ static void fp_check(struct tr *t, unsigned idx)
     uint8_t *on = jcc(&t->e, CC_NE);
     illegal_exit(t, idx);
     land(&t->e, on);
+}
+
+/* mstatus.FS = dirty, here (fp_dirty: once per block) */
+static void fp_dirty_now(struct tr *t)
+{
+    mov_imm(&t->e, RAX, MSTATUS_FS_DIRTY | MSTATUS_SD);
+    op_m(&t->e, true, 0x09, RAX, RBX, HOFF(mstatus)); /* or [rbx+mstatus], rax */
 }
 
 static void fp_dirty(struct tr *t)
@@ -1196,6 +1367,7 @@ static void emit_cold(struct tr *t)
         case COLD_LOAD: load_cold(t, k); break;
         case COLD_STORE: store_cold(t, k); break;
         case COLD_CODE_PAGE: code_page_cold(t, k); break;
+        case COLD_GROUP: group_cold(t, k); break;
         }
         uint8_t *back = jmp(&t->e);
         if (!t->e.full) {
@@ -1528,6 +1700,7 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
     tp->c = c;
     tp->b = b;
     tp->sys = h->sys;
+    tp->ops = ops;
     if (b->n) {
         const struct rv_insn *last = &b->insns[b->n - 1];
         enum rv_op lop = (enum rv_op)ops[b->n - 1];
@@ -1552,6 +1725,12 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
             mov_load(e, tp->host_of[i], RBX, XOFF(i));
     tp->body = e->p;
     for (unsigned i = 0; i <= b->n; i++) {
+        unsigned g = i < b->n ? group_len(tp, ops, i) : 1;
+        if (g > 1) {
+            mem_group(tp, ops, i, g);
+            i += g - 1;
+            continue;
+        }
         if (insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
             continue;
         /* An op the JIT leaves to the interpreter (atomics, system

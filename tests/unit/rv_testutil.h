@@ -172,8 +172,8 @@ static inline bool rvt_mmio_read(void *opaque, struct rv_hart *h, uint64_t pa, u
 {
     (void)h;
     struct rvt *t = opaque;
-    if (pa < RVT_MMIO_BASE || pa + size > RVT_MMIO_BASE + RVT_MMIO_SIZE)
-        return false;
+    if (pa < RVT_MMIO_BASE || size > RVT_MMIO_SIZE || pa - RVT_MMIO_BASE > RVT_MMIO_SIZE - size)
+        return false; /* (written so that no address wraps around) */
     uint64_t v = 0;
     memcpy(&v, t->mmio + (pa - RVT_MMIO_BASE), size);
     *val = v;
@@ -185,8 +185,8 @@ static inline bool rvt_mmio_write(void *opaque, struct rv_hart *h, uint64_t pa, 
 {
     (void)h;
     struct rvt *t = opaque;
-    if (pa < RVT_MMIO_BASE || pa + size > RVT_MMIO_BASE + RVT_MMIO_SIZE)
-        return false;
+    if (pa < RVT_MMIO_BASE || size > RVT_MMIO_SIZE || pa - RVT_MMIO_BASE > RVT_MMIO_SIZE - size)
+        return false; /* (written so that no address wraps around) */
     memcpy(t->mmio + (pa - RVT_MMIO_BASE), &val, size);
     t->mmio_writes++;
     return true;

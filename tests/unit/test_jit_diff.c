@@ -21,10 +21,10 @@
 #define LOOPS 3
 #define DATA_BYTES 8192
 
-/* x20: the data pages, x21: the MMIO device, x22: the program, x19: the
- * loop counter, x31: instret at the trap. Random instructions write only
- * x1..x15. */
-enum { R_DATA = 20, R_MMIO = 21, R_CODE = 22, R_LOOP = 19, R_INSTRET = 31 };
+/* x20: the data pages, x21: the MMIO device, x22: the program, x23: 24
+ * bytes before the end of the first data page, x19: the loop counter,
+ * x31: instret at the trap. Random instructions write only x1..x15. */
+enum { R_DATA = 20, R_MMIO = 21, R_CODE = 22, R_DATA_END = 23, R_LOOP = 19, R_INSTRET = 31 };
 
 static unsigned pick(unsigned n) { return (unsigned)test_rnd_below(n); }
 static unsigned reg(void) { return 1 + pick(15); }
@@ -113,6 +113,26 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
     if (k < 48) {
         w[0] = pick(2) ? rvi_lui(d, (uint32_t)test_rnd()) : rvi_auipc(d, (uint32_t)test_rnd());
         return 1;
+    }
+    if (k < 50 && pick(8) == 0 && ahead > 2) {
+        /* a run of loads or stores off one base (the JIT probes the TLB
+         * once for such a group): RAM, the end of a page (the run crosses
+         * it), MMIO, the program's own page */
+        static const unsigned bases[] = { R_DATA, R_DATA, R_DATA_END, R_MMIO, R_CODE };
+        unsigned base = bases[pick(5)], len = 2 + pick(ahead - 1 < 6 ? ahead - 2 : 5), fp = pick(3) == 0;
+        bool st = pick(2);
+        int32_t at = base == R_CODE ? 0x600 : base == R_MMIO ? 0 : (int32_t)pick(64) * 8 - (base == R_DATA_END ? 64 : 0);
+        for (unsigned m = 0; m < len; m++) {
+            int32_t off = at + 8 * (int32_t)m - (pick(4) == 0 ? 4 : 0);
+            unsigned width = fp ? 2 + pick(2) : pick(4);
+            if (fp)
+                w[m] = st ? enc_s(off, freg(), base, width, 0x27) : enc_i(off, base, width, freg(), 0x07);
+            else if (st)
+                w[m] = enc_s(off, reg(), base, width, 0x23);
+            else
+                w[m] = enc_i(off, base, width + 4 * (width < 3 && pick(2)), pick(8) ? reg() : base, 0x03);
+        }
+        return len;
     }
     if (k < 62) { /* loads and stores: mostly the data pages, some MMIO */
         /* some go to MMIO, some to the program's own page past its end
@@ -226,6 +246,7 @@ static void load_state(struct rvt *t, const struct start *s, const uint32_t *cod
     h->x[R_DATA] = RVT_DATA;
     h->x[R_MMIO] = RVT_MMIO_BASE;
     h->x[R_CODE] = RVT_CODE;
+    h->x[R_DATA_END] = RVT_DATA + 4096 - 24;
     h->x[R_LOOP] = LOOPS;
     memcpy(h->f, s->f, sizeof(s->f));
     h->frm = s->frm;
@@ -265,7 +286,7 @@ static void test_random_programs(void **state)
     jt->sys.jit = true;
     jt->sys.jit_hot_runs = 1;
     static struct start s;
-    uint32_t code[MAX_INSNS];
+    uint32_t code[MAX_INSNS + 8];
     unsigned trapped = 0, causes[16] = { 0 };
     test_rng_state = 0x243f6a8885a308d3ull;
     for (unsigned prog = 0; prog < PROGRAMS; prog++) {
