@@ -630,27 +630,41 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
     load_result(t, in, size, fp);
 }
 
-/* The load's slow path: rv_load_slow(h, va, size, &h->jit_tmp), then back
- * with the value in rax. */
-static void load_slow(struct tr *t, unsigned idx, unsigned size, bool sign)
+/* rsi = the access's virtual address, x[rs1] + imm */
+static void slow_va(struct tr *t, const struct rv_insn *in)
 {
-    const struct rv_insn *in = &t->b->insns[idx];
-    struct em *e = &t->e;
     load_x(t, RSI, in->rs1);
     if (in->imm)
-        alu_imm(e, true, 0, RSI, in->imm);
+        alu_imm(&t->e, true, 0, RSI, in->imm);
+}
+
+/* fn(h, rsi, rdx, rcx) -> bool, the caller-saved guest registers kept
+ * around it; false takes instruction idx's exception exit (the helper has
+ * set exc_cause/exc_tval). */
+static void call_checked(struct tr *t, unsigned idx, const void *fn)
+{
+    struct em *e = &t->e;
     push_saved(t);
     hart_arg(e);
-    b1(e, 0xba);                                /* mov edx, size */
-    d32(e, size);
-    op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
-    call(e, (const void *)rv_load_slow);
+    call(e, fn);
     pop_saved(t);
     b1(e, 0x84);                                /* test al, al */
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
     exception_exit(t, idx);
     land(e, ok);
+}
+
+/* The load's slow path: rv_load_slow(h, va, size, &h->jit_tmp), then back
+ * with the value in rax. */
+static void load_slow(struct tr *t, unsigned idx, unsigned size, bool sign)
+{
+    struct em *e = &t->e;
+    slow_va(t, &t->b->insns[idx]);
+    b1(e, 0xba);                                /* mov edx, size */
+    d32(e, size);
+    op_m(e, true, 0x8d, RCX, RBX, HOFF(jit_tmp)); /* lea rcx, [rbx+jit_tmp] */
+    call_checked(t, idx, (const void *)rv_load_slow);
     mov_load(e, RAX, RBX, HOFF(jit_tmp));
     extend(e, size, sign);
 }
@@ -760,13 +774,9 @@ static void store_slow(struct tr *t, unsigned idx, unsigned size, bool fp)
 {
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
-    load_x(t, RSI, in->rs1);
-    if (in->imm)
-        alu_imm(e, true, 0, RSI, in->imm);
+    slow_va(t, in);
     (fp ? load_f : load_x)(t, RCX, in->rs2);
-    push_saved(t);
-    hart_arg(e);
-    b1(e, 0xba);
+    b1(e, 0xba);                                /* mov edx, size */
     d32(e, size);
     switch (size) { /* the value as the access's width holds it */
     case 1: op2_r(e, false, 0xb6, RCX, RCX); break;
@@ -774,13 +784,7 @@ static void store_slow(struct tr *t, unsigned idx, unsigned size, bool fp)
     case 4: op_r(e, false, 0x89, RCX, RCX); break;
     default: break;
     }
-    call(e, (const void *)rv_store_slow);
-    pop_saved(t);
-    b1(e, 0x84);
-    b1(e, 0xc0);
-    uint8_t *ok = jcc(e, CC_NE);
-    exception_exit(t, idx);
-    land(e, ok);
+    call_checked(t, idx, (const void *)rv_store_slow);
     stale_exit_check(t, idx); /* (the slow path may have stored into code too) */
 }
 
@@ -1563,18 +1567,10 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         if (!rv_csr_is_fp((unsigned)in->imm & 0xfff))
             return false;
         writeback(t);                           /* it reads x[rs1] from h->x */
-        push_saved(t);
-        hart_arg(e);
         b1(e, 0xbe);                            /* mov esi, op */
         d32(e, (uint32_t)op);
         mov_imm(e, RDX, (uint64_t)(uintptr_t)in);
-        call(e, (const void *)rv_csr_insn);
-        pop_saved(t);
-        b1(e, 0x84);                            /* test al, al */
-        b1(e, 0xc0);
-        uint8_t *ok = jcc(e, CC_NE);
-        exception_exit(t, idx);
-        land(e, ok);
+        call_checked(t, idx, (const void *)rv_csr_insn);
         if (t->host_of[in->rd] >= 0) {          /* and writes x[rd] there */
             mov_load(e, t->host_of[in->rd], RBX, XOFF(in->rd));
             t->dirty |= 1ull << in->rd;
