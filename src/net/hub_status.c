@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "net/client.h"
 #include "net/rundir.h"
 
 #define REPORT_MAX (1u << 20)   /* 64 ports' worth is ~20 KiB */
@@ -57,20 +57,11 @@ char *hub_status_build(enum hub_kind kind, const char *name, unsigned mtu, const
 
 int hub_status_query(enum hub_kind kind, const char *name, int timeout_ms, char **json, char *err, size_t errlen)
 {
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
-    char path[sizeof(a.sun_path)];
-    if (net_rundir_file(kind, name, ".sock", path, sizeof(path), err, errlen) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    /* The same connection a VM's adapter makes (with its socket buffers, big
+     * enough for a whole report); only the hello differs. */
+    int fd = net_client_connect(kind, name);
     if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return -1;
-    }
-    memcpy(a.sun_path, path, sizeof(path));
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        snprintf(err, errlen, "%s '%s' has no running switch (%s: %s)", hub_kind_name(kind), name, path,
-                 strerror(errno));
-        close(fd);
+        snprintf(err, errlen, "%s '%s' has no running switch (%s)", hub_kind_name(kind), name, strerror(errno));
         return -1;
     }
     struct hub_hello hello = { .version = HUB_VERSION, .flags = HUB_HELLO_STATUS };
