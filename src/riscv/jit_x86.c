@@ -1,9 +1,10 @@
 /* The x86-64 translator (riscv/jit.h, docs/jit.md): a hot decoded block
  * becomes straight x86-64 code. The most used guest registers of a block
  * live in host registers; loads and stores take the TLB inline; integer,
- * M and the common F/D ops are inline, with the interpreter's helpers
- * (fpu.c, rv_load_slow, ...) out of line for everything rarer. A block
- * with an op not listed in insn() is not translated.
+ * M and the common F/D ops (riscv/jit_x86_fp.c) are inline, with the
+ * interpreter's helpers (fpu.c, rv_load_slow, ...) out of line for
+ * everything rarer. A block is translated up to its first op that insn()
+ * does not take; the interpreter runs the rest.
  *
  * Registers inside a block: rbx = the hart + 128 (RBX_BIAS), r12 = the
  * block's virtual start PC, r14d = the chain budget, r15 = instructions
@@ -23,6 +24,7 @@
 #include "riscv/fpu.h"
 #include "riscv/hart.h"
 #include "riscv/mmu.h"
+#include "riscv/jit_x86_tr.h"
 #include "riscv/x86_emit.h"
 
 #if defined(__x86_64__)
@@ -84,58 +86,9 @@ void rv_jit_buffer_free(struct rv_block_cache *c)
 
 /* ---- translation ---- */
 
-/* rbx points 128 bytes into the hart, so every x register is a disp8
- * (x[0] at -128, x[31] at +120) */
-#define RBX_BIAS 128
-#define HOFF(field) ((int32_t)offsetof(struct rv_hart, field) - RBX_BIAS)
-#define XOFF(i) (HOFF(x) + 8 * (int32_t)(i))
-
-struct fp_entry;
-
-/* A slow path emitted after the block's last instruction (out of the way
- * of the fast path): the jumps to it, the instruction, where it goes back. */
-enum cold_kind { COLD_FP, COLD_LOAD, COLD_STORE, COLD_CODE_PAGE, COLD_GROUP };
-
-struct cold {
-    enum cold_kind kind;
-    uint8_t *from[6]; /* FP: NX, frm, two NaN-boxes, the result; memory: TLB miss, page cross */
-    unsigned nfrom, idx;
-    const struct fp_entry *f;  /* FP */
-    unsigned size;             /* memory: bytes; a group: members */
-    bool sign, fp;
-    uint8_t *resume;
-    uint64_t dirty; /* the translator's dirty set where the jumps are */
-};
-
-struct tr {
-    struct em e;
-    struct rv_block_cache *c;
-    struct rv_block *b;
-    struct rv_sys *sys;
-    const uint8_t *ops;
-    /* Guest registers kept in host registers for the whole block
-     * (host_of[i] < 0: only in h->x): loaded after the entry checks when
-     * the block reads them before writing them, written back at every
-     * exit. dirty: the cached ones written so far (a block is straight
-     * code, so that is known at each point of emission). saved: the
-     * caller-saved host registers in use, kept across calls. */
-    int8_t host_of[33];
-    uint64_t dirty;
-    uint16_t saved;
-    /* A block whose branch or jump goes back to its own start loops inside
-     * its code, registers staying in host registers. */
-    bool loop;
-    uint8_t *body;
-    /* In a block every instruction runs after the ones before it (only
-     * its last one branches), so mstatus.FS is checked and set dirty once. */
-    bool fs_checked, fs_dirtied;
-    struct cold cold[2 * RV_BLOCK_MAX_INSNS];
-    unsigned ncold;
-};
-
 /* A new slow path for instruction idx, or NULL (the block is abandoned:
  * cannot happen with one per instruction and a few per store). */
-static struct cold *cold_new(struct tr *t, enum cold_kind kind, unsigned idx)
+struct cold *jit_cold_new(struct tr *t, enum cold_kind kind, unsigned idx)
 {
     if (t->ncold == sizeof(t->cold) / sizeof(t->cold[0])) {
         t->e.full = true;
@@ -162,26 +115,7 @@ static const int reg_pool[] = { R13, RBP, R8, R9, R10, R11 };
 /* rdi = the hart, for a helper's first argument */
 static void hart_arg(struct em *e) { op_m(e, true, 0x8d, RDI, RBX, -RBX_BIAS); }
 
-static void load_x(struct tr *t, int r, unsigned i)
-{
-    int h = t->host_of[i];
-    if (h < 0)
-        mov_load(&t->e, r, RBX, XOFF(i));
-    else if (h != r)
-        mov_rr(&t->e, r, h);
-}
 
-static void store_x(struct tr *t, int r, unsigned i)
-{
-    int h = t->host_of[i];
-    if (h < 0) {
-        mov_store(&t->e, r, RBX, XOFF(i));
-    } else {
-        if (h != r)
-            mov_rr(&t->e, h, r);
-        t->dirty |= 1ull << i;
-    }
-}
 
 /* Integer ops compute straight in rd's host register when rd is cached
  * (unless that is also rs2's and rs2 is still to be read: then in rax),
@@ -282,33 +216,6 @@ static void writeback(struct tr *t)
 }
 
 
-/* Around a call: push the caller-saved host registers that hold guest
- * registers (and keep rsp 16-byte aligned), and pop them back. */
-static unsigned saved_count(const struct tr *t) { return (unsigned)__builtin_popcount(t->saved); }
-
-static void push_saved(struct tr *t)
-{
-    for (int r = R8; r <= R11; r++)
-        if (t->saved >> r & 1) {
-            b1(&t->e, 0x41);
-            b1(&t->e, (uint8_t)(0x50 + (r & 7)));
-        }
-    if (saved_count(t) & 1)
-        alu_imm(&t->e, true, 5, RSP, 8);
-}
-
-static void pop_saved(struct tr *t)
-{
-    if (saved_count(t) & 1)
-        alu_imm(&t->e, true, 0, RSP, 8);
-    for (int r = R11; r >= R8; r--)
-        if (t->saved >> r & 1) {
-            b1(&t->e, 0x41);
-            b1(&t->e, (uint8_t)(0x58 + (r & 7)));
-        }
-}
-static void load_f(struct tr *t, int r, unsigned i) { mov_load(&t->e, r, RBX, HOFF(f) + 8 * (int32_t)i); }
-static void store_f(struct tr *t, int r, unsigned i) { mov_store(&t->e, r, RBX, HOFF(f) + 8 * (int32_t)i); }
 
 /* h->pc = block start + delta */
 static void set_pc(struct tr *t, int64_t delta)
@@ -344,7 +251,7 @@ static void fixed_exit(struct tr *t, unsigned k, int64_t delta)
 
 /* The exception exit of instruction idx: its PC, instret back by the
  * instructions that did not run (the interpreter's rule). */
-static void exception_exit(struct tr *t, unsigned idx)
+void jit_exception_exit(struct tr *t, unsigned idx)
 {
     writeback(t);
     set_pc(t, 2 * (int64_t)t->b->insns[idx].off);
@@ -437,7 +344,7 @@ static void load_op(struct tr *t, unsigned idx, unsigned size, bool sign, bool f
 {
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
-    struct cold *k = cold_new(t, COLD_LOAD, idx);
+    struct cold *k = jit_cold_new(t, COLD_LOAD, idx);
     if (!k)
         return;
     k->size = size;
@@ -473,7 +380,7 @@ static void call_checked(struct tr *t, unsigned idx, const void *fn)
     b1(e, 0x84);                                /* test al, al */
     b1(e, 0xc0);
     uint8_t *ok = jcc(e, CC_NE);
-    exception_exit(t, idx);
+    jit_exception_exit(t, idx);
     land(e, ok);
 }
 
@@ -556,7 +463,7 @@ static void store_op(struct tr *t, unsigned idx, unsigned size, bool fp)
 {
     const struct rv_insn *in = &t->b->insns[idx];
     struct em *e = &t->e;
-    struct cold *k = cold_new(t, COLD_STORE, idx), *kc = cold_new(t, COLD_CODE_PAGE, idx);
+    struct cold *k = jit_cold_new(t, COLD_STORE, idx), *kc = jit_cold_new(t, COLD_CODE_PAGE, idx);
     if (!k || !kc)
         return;
     k->size = kc->size = size;
@@ -612,9 +519,6 @@ static void store_slow(struct tr *t, unsigned idx, unsigned size, bool fp)
 
 static void store_cold(struct tr *t, const struct cold *k) { store_slow(t, k->idx, k->size, k->fp); }
 
-static void fp_check(struct tr *t, unsigned idx);
-static void fp_dirty(struct tr *t);
-static void fp_dirty_now(struct tr *t);
 
 /* What a load or store op accesses; false for any other op. */
 static bool mem_op(enum rv_op op, unsigned *size, bool *sign, bool *fp, bool *store)
@@ -688,10 +592,10 @@ static void mem_group(struct tr *t, const uint8_t *ops, unsigned i, unsigned n)
     bool sign, fp, store;
     mem_op((enum rv_op)ops[i], &size, &sign, &fp, &store);
     if (fp)
-        fp_check(t, i); /* (all members are FP: the first one traps) */
+        jit_fp_check(t, i); /* (all members are FP: the first one traps) */
     int32_t lo, hi;
     group_span(t, ops, i, n, &lo, &hi);
-    struct cold *k = cold_new(t, COLD_GROUP, i);
+    struct cold *k = jit_cold_new(t, COLD_GROUP, i);
     if (!k)
         return;
     k->size = n;
@@ -705,7 +609,7 @@ static void mem_group(struct tr *t, const uint8_t *ops, unsigned i, unsigned n)
         k->from[k->nfrom++] = code_page_test(t);
     mov_rr(e, RDI, RAX);                        /* rdi = the host address of x[base] + lo */
     if (fp && !store)
-        fp_dirty(t);                            /* (every member now completes) */
+        jit_fp_dirty(t);                            /* (every member now completes) */
     for (unsigned m = i; m < i + n; m++) {
         const struct rv_insn *in = &t->b->insns[m];
         mem_op((enum rv_op)ops[m], &size, &sign, &fp, &store);
@@ -733,7 +637,7 @@ static void group_cold(struct tr *t, const struct cold *k)
             load_slow(t, m, size, sign);
             load_result(t, &t->b->insns[m], size, fp);
             if (fp)
-                fp_dirty_now(t);
+                jit_fp_dirty_now(t);
         }
     }
 }
@@ -854,331 +758,6 @@ static void compare(struct tr *t, const struct rv_insn *in, bool imm, unsigned c
     store_x(t, RAX, in->rd);
 }
 
-/* ---- F and D: the interpreter's helpers (riscv/fpu.h), called ---- */
-
-/* The instruction is illegal (FP off, a reserved rounding mode): trap at
- * idx, tval 0, as the interpreter does. */
-static void illegal_exit(struct tr *t, unsigned idx)
-{
-    mov_imm(&t->e, RAX, EXC_ILLEGAL_INSN);
-    mov_store(&t->e, RAX, RBX, HOFF(exc_cause));
-    op_r(&t->e, false, 0x31, RAX, RAX);          /* xor eax, eax */
-    mov_store(&t->e, RAX, RBX, HOFF(exc_tval));
-    exception_exit(t, idx);
-}
-
-/* mstatus.FS off: illegal */
-static void fp_check(struct tr *t, unsigned idx)
-{
-    if (t->fs_checked)
-        return;
-    t->fs_checked = true;
-    rex(&t->e, true, 0, RBX);
-    b1(&t->e, 0xf7);
-    mem(&t->e, 0, RBX, HOFF(mstatus));           /* test qword [rbx+mstatus], FS */
-    d32(&t->e, (uint32_t)MSTATUS_FS);
-    uint8_t *on = jcc(&t->e, CC_NE);
-    illegal_exit(t, idx);
-    land(&t->e, on);
-}
-
-/* mstatus.FS = dirty, here (fp_dirty: once per block) */
-static void fp_dirty_now(struct tr *t)
-{
-    mov_imm(&t->e, RAX, MSTATUS_FS_DIRTY | MSTATUS_SD);
-    op_m(&t->e, true, 0x09, RAX, RBX, HOFF(mstatus)); /* or [rbx+mstatus], rax */
-}
-
-static void fp_dirty(struct tr *t)
-{
-    if (t->fs_dirtied)
-        return;
-    t->fs_dirtied = true;
-    mov_imm(&t->e, RAX, MSTATUS_FS_DIRTY | MSTATUS_SD);
-    op_m(&t->e, true, 0x09, RAX, RBX, HOFF(mstatus)); /* or [rbx+mstatus], rax */
-}
-
-/* DYN: frm must be a valid rounding mode, else the instruction is illegal. */
-static void fp_rm_check(struct tr *t, unsigned idx)
-{
-    if ((t->b->insns[idx].imm & 7) != RV_RM_DYN)
-        return;
-    b1(&t->e, 0x83);                             /* cmp dword [rbx+frm], RMM */
-    mem(&t->e, 7, RBX, HOFF(frm));
-    b1(&t->e, RV_RM_RMM);
-    uint8_t *ok = jcc(&t->e, CC_BE);
-    illegal_exit(t, idx);
-    land(&t->e, ok);
-}
-
-/* The rounding mode into register r (32 bits): static, or frm (DYN). */
-static void fp_rm(struct tr *t, unsigned idx, int r)
-{
-    int rm = t->b->insns[idx].imm & 7;
-    if (rm != RV_RM_DYN)
-        mov_imm(&t->e, r, (uint64_t)rm);
-    else
-        op_m(&t->e, false, 0x8b, r, RBX, HOFF(frm));
-}
-
-enum fpk { FK_BIN, FK_UN, FK_FMA, FK_TO_X, FK_X_TO_F, FK_CMP, FK_MINMAX, FK_SGNJ, FK_CLASS, FK_D_S };
-
-struct fp_entry {
-    enum rv_op op;
-    enum fpk kind;
-    const void *fn;
-    int arg; /* FMA: which fused op */
-};
-
-/* The SSE2 instruction (0F xx) that computes an op exactly like RISC-V in
- * round-to-nearest-even, for the fast path below; 0: none. */
-static uint8_t sse_opcode(enum rv_op op)
-{
-    switch (op) {
-    case RV_OP_FADD_S: case RV_OP_FADD_D: return 0x58;
-    case RV_OP_FSUB_S: case RV_OP_FSUB_D: return 0x5c;
-    case RV_OP_FMUL_S: case RV_OP_FMUL_D: return 0x59;
-    case RV_OP_FDIV_S: case RV_OP_FDIV_D: return 0x5e;
-    case RV_OP_FSQRT_S: case RV_OP_FSQRT_D: return 0x51;
-    case RV_OP_FEQ_S: case RV_OP_FEQ_D: case RV_OP_FLT_S: case RV_OP_FLT_D:
-    case RV_OP_FLE_S: case RV_OP_FLE_D: return 0x2e; /* ucomis[sd] */
-    default: return 0;
-    }
-}
-
-static bool op_is_double(enum rv_op op)
-{
-    switch (op) {
-    case RV_OP_FADD_D: case RV_OP_FSUB_D: case RV_OP_FMUL_D: case RV_OP_FDIV_D: case RV_OP_FSQRT_D:
-    case RV_OP_FEQ_D: case RV_OP_FLT_D: case RV_OP_FLE_D:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* prefix 0F op with xmm0 and [rbx + disp] */
-static void sse_m(struct em *e, uint8_t prefix, uint8_t op, int32_t disp)
-{
-    if (prefix)
-        b1(e, prefix);
-    b1(e, 0x0f);
-    b1(e, op);
-    mem(e, 0, RBX, disp);
-}
-
-static uint8_t *cold_jump(struct tr *t, struct cold *k, unsigned cc)
-{
-    uint8_t *at = jcc(&t->e, cc);
-    if (k->nfrom < sizeof(k->from) / sizeof(k->from[0]))
-        k->from[k->nfrom++] = at;
-    else
-        t->e.full = true; /* cannot happen; the block stays interpreted */
-    return at;
-}
-
-/* A single operand must be NaN-boxed (upper half all ones) for the fast
- * path; the helpers read anything else as the canonical NaN. */
-static void boxed_or_cold(struct tr *t, struct cold *k, unsigned r)
-{
-    load_f(t, RAX, r);
-    shift_imm(&t->e, true, 5, RAX, 32);
-    alu_imm(&t->e, false, 7, RAX, -1);
-    cold_jump(t, k, CC_NE);
-}
-
-/* The fast path of an arithmetic op or a comparison, in SSE2; anything it
- * cannot do exactly goes to the helper, out of line. Arithmetic runs here
- * when the rounding mode is round-to-nearest-even (static, or frm), NX is
- * already set in fflags (as in QEMU's "hardfloat": inexactness then needs
- * no check, and compiled code rarely clears fflags) and the result is
- * normal and not at the bottom of the range: a NaN or infinite result (any
- * invalid operation, division by zero, overflow, NaN operands) and a zero,
- * subnormal or smallest-exponent result (underflow, tininess, signed
- * zeros) take the helper, which then raises exactly the right flags.
- * Comparisons run here unless an operand is a NaN. */
-static bool fp_fast(struct tr *t, unsigned idx, const struct fp_entry *f)
-{
-    const struct rv_insn *in = &t->b->insns[idx];
-    struct em *e = &t->e;
-    uint8_t op = sse_opcode(f->op);
-    bool dbl = op_is_double(f->op), cmp = f->kind == FK_CMP;
-    int rm = in->imm & 7;
-    if (!op || (!cmp && rm != 0 && rm != RV_RM_DYN))
-        return false;
-    struct cold *k = cold_new(t, COLD_FP, idx);
-    if (!k)
-        return false;
-    k->f = f;
-    if (!cmp) {
-        b1(e, 0xf6);                            /* test byte [rbx+fflags], NX */
-        mem(e, 0, RBX, HOFF(fflags));
-        b1(e, 0x01);
-        cold_jump(t, k, CC_E);
-        if (rm == RV_RM_DYN) {
-            b1(e, 0x83);                        /* cmp dword [rbx+frm], 0 */
-            mem(e, 7, RBX, HOFF(frm));
-            b1(e, 0x00);
-            cold_jump(t, k, CC_NE);
-        }
-    }
-    bool two = f->kind == FK_BIN || cmp;
-    if (!dbl) {
-        boxed_or_cold(t, k, in->rs1);
-        if (two)
-            boxed_or_cold(t, k, in->rs2);
-    }
-    int32_t f1 = HOFF(f) + 8 * (int32_t)in->rs1, f2 = HOFF(f) + 8 * (int32_t)in->rs2;
-    uint8_t pfx = dbl ? 0xf2 : 0xf3;
-    if (cmp) {
-        sse_m(e, dbl ? 0xf2 : 0xf3, 0x10, f1);  /* movs[sd] xmm0, f[rs1] */
-        sse_m(e, dbl ? 0x66 : 0, op, f2);       /* ucomis[sd] xmm0, f[rs2] */
-        cold_jump(t, k, 0xa);                   /* jp: unordered */
-        unsigned cc = f->op == RV_OP_FEQ_S || f->op == RV_OP_FEQ_D   ? CC_E
-                      : f->op == RV_OP_FLT_S || f->op == RV_OP_FLT_D ? CC_B
-                                                                     : CC_BE;
-        setcc_rax(e, cc);
-        store_x(t, RAX, in->rd);
-    } else {
-        if (op == 0x51) {
-            sse_m(e, pfx, 0x51, f1);            /* sqrts[sd] xmm0, f[rs1] */
-        } else {
-            sse_m(e, pfx, 0x10, f1);
-            sse_m(e, pfx, op, f2);
-        }
-        /* the result's exponent must be in [2, max - 1] */
-        b1(e, 0x66);                            /* movq rax, xmm0 / movd eax, xmm0 */
-        if (dbl)
-            b1(e, 0x48);
-        b1(e, 0x0f);
-        b1(e, 0x7e);
-        b1(e, 0xc0);
-        mov_rr(e, RCX, RAX);
-        shift_imm(e, true, 5, RCX, dbl ? 52 : 23);
-        alu_imm(e, false, 4, RCX, dbl ? 0x7ff : 0xff);
-        alu_imm(e, false, 5, RCX, 2);
-        alu_imm(e, false, 7, RCX, dbl ? 0x7fd : 0xfd);
-        cold_jump(t, k, CC_AE);
-        if (!dbl) {
-            mov_imm(e, RCX, 0xffffffff00000000ull);
-            op_r(e, true, 0x09, RCX, RAX);      /* box */
-        }
-        store_f(t, RAX, in->rd);
-    }
-    k->resume = e->p;
-    return true;
-}
-
-static const struct fp_entry fp_ops[] = {
-    { RV_OP_FADD_S, FK_BIN, (const void *)rv_fadd_s, 0 }, { RV_OP_FSUB_S, FK_BIN, (const void *)rv_fsub_s, 0 },
-    { RV_OP_FMUL_S, FK_BIN, (const void *)rv_fmul_s, 0 }, { RV_OP_FDIV_S, FK_BIN, (const void *)rv_fdiv_s, 0 },
-    { RV_OP_FADD_D, FK_BIN, (const void *)rv_fadd_d, 0 }, { RV_OP_FSUB_D, FK_BIN, (const void *)rv_fsub_d, 0 },
-    { RV_OP_FMUL_D, FK_BIN, (const void *)rv_fmul_d, 0 }, { RV_OP_FDIV_D, FK_BIN, (const void *)rv_fdiv_d, 0 },
-    { RV_OP_FSQRT_S, FK_UN, (const void *)rv_fsqrt_s, 0 }, { RV_OP_FSQRT_D, FK_UN, (const void *)rv_fsqrt_d, 0 },
-    { RV_OP_FCVT_S_D, FK_UN, (const void *)rv_fcvt_s_d, 0 },
-    { RV_OP_FMADD_S, FK_FMA, (const void *)rv_fma_s, 0 }, { RV_OP_FMSUB_S, FK_FMA, (const void *)rv_fma_s, 1 },
-    { RV_OP_FNMSUB_S, FK_FMA, (const void *)rv_fma_s, 2 }, { RV_OP_FNMADD_S, FK_FMA, (const void *)rv_fma_s, 3 },
-    { RV_OP_FMADD_D, FK_FMA, (const void *)rv_fma_d, 0 }, { RV_OP_FMSUB_D, FK_FMA, (const void *)rv_fma_d, 1 },
-    { RV_OP_FNMSUB_D, FK_FMA, (const void *)rv_fma_d, 2 }, { RV_OP_FNMADD_D, FK_FMA, (const void *)rv_fma_d, 3 },
-    { RV_OP_FCVT_W_S, FK_TO_X, (const void *)rv_fcvt_w_s, 0 }, { RV_OP_FCVT_WU_S, FK_TO_X, (const void *)rv_fcvt_wu_s, 0 },
-    { RV_OP_FCVT_L_S, FK_TO_X, (const void *)rv_fcvt_l_s, 0 }, { RV_OP_FCVT_LU_S, FK_TO_X, (const void *)rv_fcvt_lu_s, 0 },
-    { RV_OP_FCVT_W_D, FK_TO_X, (const void *)rv_fcvt_w_d, 0 }, { RV_OP_FCVT_WU_D, FK_TO_X, (const void *)rv_fcvt_wu_d, 0 },
-    { RV_OP_FCVT_L_D, FK_TO_X, (const void *)rv_fcvt_l_d, 0 }, { RV_OP_FCVT_LU_D, FK_TO_X, (const void *)rv_fcvt_lu_d, 0 },
-    { RV_OP_FCVT_S_W, FK_X_TO_F, (const void *)rv_fcvt_s_w, 0 }, { RV_OP_FCVT_S_WU, FK_X_TO_F, (const void *)rv_fcvt_s_wu, 0 },
-    { RV_OP_FCVT_S_L, FK_X_TO_F, (const void *)rv_fcvt_s_l, 0 }, { RV_OP_FCVT_S_LU, FK_X_TO_F, (const void *)rv_fcvt_s_lu, 0 },
-    { RV_OP_FCVT_D_W, FK_X_TO_F, (const void *)rv_fcvt_d_w, 0 }, { RV_OP_FCVT_D_WU, FK_X_TO_F, (const void *)rv_fcvt_d_wu, 0 },
-    { RV_OP_FCVT_D_L, FK_X_TO_F, (const void *)rv_fcvt_d_l, 0 }, { RV_OP_FCVT_D_LU, FK_X_TO_F, (const void *)rv_fcvt_d_lu, 0 },
-    { RV_OP_FEQ_S, FK_CMP, (const void *)rv_feq_s, 0 }, { RV_OP_FLT_S, FK_CMP, (const void *)rv_flt_s, 0 },
-    { RV_OP_FLE_S, FK_CMP, (const void *)rv_fle_s, 0 }, { RV_OP_FEQ_D, FK_CMP, (const void *)rv_feq_d, 0 },
-    { RV_OP_FLT_D, FK_CMP, (const void *)rv_flt_d, 0 }, { RV_OP_FLE_D, FK_CMP, (const void *)rv_fle_d, 0 },
-    { RV_OP_FMIN_S, FK_MINMAX, (const void *)rv_fmin_s, 0 }, { RV_OP_FMAX_S, FK_MINMAX, (const void *)rv_fmax_s, 0 },
-    { RV_OP_FMIN_D, FK_MINMAX, (const void *)rv_fmin_d, 0 }, { RV_OP_FMAX_D, FK_MINMAX, (const void *)rv_fmax_d, 0 },
-    { RV_OP_FSGNJ_S, FK_SGNJ, (const void *)rv_fsgnj_s, 0 }, { RV_OP_FSGNJ_D, FK_SGNJ, (const void *)rv_fsgnj_d, 0 },
-    { RV_OP_FCLASS_S, FK_CLASS, (const void *)rv_fclass_s, 0 }, { RV_OP_FCLASS_D, FK_CLASS, (const void *)rv_fclass_d, 0 },
-    { RV_OP_FCVT_D_S, FK_D_S, (const void *)rv_fcvt_d_s, 0 },
-};
-
-/* The op through its helper: arguments, call, result. */
-static void fp_call(struct tr *t, unsigned idx, const struct fp_entry *f)
-{
-    const struct rv_insn *in = &t->b->insns[idx];
-    struct em *e = &t->e;
-    bool to_x = false;
-    if (f->kind == FK_BIN || f->kind == FK_UN || f->kind == FK_TO_X || f->kind == FK_X_TO_F || f->kind == FK_FMA)
-        fp_rm_check(t, idx); /* before the pushes: it may leave the block */
-    push_saved(t);
-    switch (f->kind) {
-    case FK_BIN:                                /* fn(a, b, rm, &fflags) */
-        fp_rm(t, idx, RDX);
-        load_f(t, RDI, in->rs1);
-        load_f(t, RSI, in->rs2);
-        op_m(e, true, 0x8d, RCX, RBX, HOFF(fflags));
-        break;
-    case FK_UN:                                 /* fn(a, rm, &fflags) */
-    case FK_TO_X:
-    case FK_X_TO_F:
-        fp_rm(t, idx, RSI);
-        if (f->kind == FK_X_TO_F)
-            load_x(t, RDI, in->rs1);
-        else
-            load_f(t, RDI, in->rs1);
-        op_m(e, true, 0x8d, RDX, RBX, HOFF(fflags));
-        to_x = f->kind == FK_TO_X;
-        break;
-    case FK_FMA:                                /* fn(a, b, c, op, rm, &fflags) */
-        fp_rm(t, idx, R8);
-        load_f(t, RDI, in->rs1);
-        load_f(t, RSI, in->rs2);
-        load_f(t, RDX, ((unsigned)in->imm >> 8) & 31);
-        mov_imm(e, RCX, (uint64_t)f->arg);
-        op_m(e, true, 0x8d, R9, RBX, HOFF(fflags));
-        break;
-    case FK_CMP:                                /* fn(a, b, &fflags) */
-    case FK_MINMAX:
-        load_f(t, RDI, in->rs1);
-        load_f(t, RSI, in->rs2);
-        op_m(e, true, 0x8d, RDX, RBX, HOFF(fflags));
-        to_x = f->kind == FK_CMP;
-        break;
-    case FK_SGNJ:                               /* fn(a, b, kind) */
-        load_f(t, RDI, in->rs1);
-        load_f(t, RSI, in->rs2);
-        mov_imm(e, RDX, (uint64_t)(in->imm & 3));
-        break;
-    case FK_CLASS:                              /* fn(a) */
-        load_f(t, RDI, in->rs1);
-        to_x = true;
-        break;
-    case FK_D_S:                                /* fn(a, &fflags) */
-        load_f(t, RDI, in->rs1);
-        op_m(e, true, 0x8d, RSI, RBX, HOFF(fflags));
-        break;
-    }
-    call(e, f->fn);
-    pop_saved(t);
-    if (to_x)
-        store_x(t, RAX, in->rd);
-    else
-        store_f(t, RAX, in->rd);
-}
-
-static bool fp_op(struct tr *t, unsigned idx, enum rv_op op)
-{
-    const struct fp_entry *f = NULL;
-    for (size_t i = 0; i < sizeof(fp_ops) / sizeof(fp_ops[0]) && !f; i++)
-        if (fp_ops[i].op == op)
-            f = &fp_ops[i];
-    if (!f)
-        return false;
-    fp_check(t, idx);
-    if (!fp_fast(t, idx, f))
-        fp_call(t, idx, f);
-    /* (after the slow path's way back too) */
-    if (f->kind != FK_CLASS)
-        fp_dirty(t);
-    return true;
-}
-
 /* The slow paths, behind the block's last instruction, each jumping back
  * to where its fast path goes on. */
 static void emit_cold(struct tr *t)
@@ -1189,7 +768,7 @@ static void emit_cold(struct tr *t)
             land(&t->e, k->from[j]);
         t->dirty = k->dirty; /* what an exception exit in it must write back */
         switch (k->kind) {
-        case COLD_FP: fp_call(t, k->idx, k->f); break;
+        case COLD_FP: jit_fp_cold(t, k); break;
         case COLD_LOAD: load_cold(t, k); break;
         case COLD_STORE: store_cold(t, k); break;
         case COLD_CODE_PAGE: code_page_cold(t, k); break;
@@ -1200,37 +779,6 @@ static void emit_cold(struct tr *t)
             int32_t rel = (int32_t)(k->resume - (back + 4));
             memcpy(back, &rel, 4);
         }
-    }
-}
-
-/* FMV between the register files */
-static void fp_move(struct tr *t, unsigned idx, enum rv_op op)
-{
-    const struct rv_insn *in = &t->b->insns[idx];
-    fp_check(t, idx);
-    switch (op) {
-    case RV_OP_FMV_X_W:
-        load_f(t, RAX, in->rs1);
-        movsxd(&t->e, RAX, RAX);
-        store_x(t, RAX, in->rd);
-        break;
-    case RV_OP_FMV_X_D:
-        load_f(t, RAX, in->rs1);
-        store_x(t, RAX, in->rd);
-        break;
-    case RV_OP_FMV_W_X:
-        load_x(t, RAX, in->rs1);
-        op_r(&t->e, false, 0x89, RAX, RAX);     /* mov eax, eax */
-        mov_imm(&t->e, RCX, 0xffffffff00000000ull);
-        op_r(&t->e, true, 0x09, RCX, RAX);
-        store_f(t, RAX, in->rd);
-        fp_dirty(t);
-        break;
-    default: /* FMV_D_X */
-        load_x(t, RAX, in->rs1);
-        store_f(t, RAX, in->rd);
-        fp_dirty(t);
-        break;
     }
 }
 
@@ -1376,12 +924,12 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
     case RV_OP_DIVUW: divide(t, in, false, false, false); return true;
     case RV_OP_REMW: divide(t, in, true, true, false); return true;
     case RV_OP_REMUW: divide(t, in, false, true, false); return true;
-    case RV_OP_FLW: fp_check(t, idx); load_op(t, idx, 4, false, true); fp_dirty(t); return true;
-    case RV_OP_FLD: fp_check(t, idx); load_op(t, idx, 8, false, true); fp_dirty(t); return true;
-    case RV_OP_FSW: fp_check(t, idx); store_op(t, idx, 4, true); return true;
-    case RV_OP_FSD: fp_check(t, idx); store_op(t, idx, 8, true); return true;
+    case RV_OP_FLW: jit_fp_check(t, idx); load_op(t, idx, 4, false, true); jit_fp_dirty(t); return true;
+    case RV_OP_FLD: jit_fp_check(t, idx); load_op(t, idx, 8, false, true); jit_fp_dirty(t); return true;
+    case RV_OP_FSW: jit_fp_check(t, idx); store_op(t, idx, 4, true); return true;
+    case RV_OP_FSD: jit_fp_check(t, idx); store_op(t, idx, 8, true); return true;
     case RV_OP_FMV_X_W: case RV_OP_FMV_X_D: case RV_OP_FMV_W_X: case RV_OP_FMV_D_X:
-        fp_move(t, idx, op);
+        jit_fp_move(t, idx, op);
         return true;
     case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC:
     case RV_OP_CSRRWI: case RV_OP_CSRRSI: case RV_OP_CSRRCI: {
@@ -1399,7 +947,7 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         }
         return true;
     }
-    default: return fp_op(t, idx, op);
+    default: return jit_fp_op(t, idx, op);
     }
 }
 
