@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "riscv/amo.h"
 #include "riscv/block.h"
 #include "riscv/csr.h"
 #include "riscv/fpu.h"
@@ -530,92 +531,34 @@ CSR_OP(CSRRWI)
 CSR_OP(CSRRSI)
 CSR_OP(CSRRCI)
 
-    /* ---- A: host atomics on guest RAM, so harts on other threads see
-     * them atomically; SC is a compare-and-swap against the value LR saw. */
-#define AMO_PTR(ctype, is_lr) \
-    ctype *p = rv_atomic_ptr(h, RS1, sizeof(ctype), is_lr); \
-    if (!p) \
-        goto exception;
-op_LR_W: {
-    AMO_PTR(int32_t, true)
-    int32_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
-    h->resv_addr = (uintptr_t)p;
-    h->resv_val = (uint32_t)v;
-    h->resv_valid = true;
-    RD = (uint64_t)(int64_t)v;
+    /* ---- A (riscv/amo.c, which translated code calls too) ---- */
+#define AMO_OP(name) \
+op_##name: \
+    if (!rv_amo_insn(h, RV_OP_##name, ins)) \
+        goto exception; \
     NEXT();
-}
-op_LR_D: {
-    AMO_PTR(uint64_t, true)
-    uint64_t v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
-    h->resv_addr = (uintptr_t)p;
-    h->resv_val = v;
-    h->resv_valid = true;
-    RD = v;
-    NEXT();
-}
-op_SC_W: {
-    AMO_PTR(uint32_t, false)
-    bool ok = false;
-    if (h->resv_valid && h->resv_addr == (uintptr_t)p) {
-        uint32_t expected = (uint32_t)h->resv_val;
-        ok = __atomic_compare_exchange_n(p, &expected, (uint32_t)RS2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
-    h->resv_valid = false;
-    RD = !ok;
-    NEXT();
-}
-op_SC_D: {
-    AMO_PTR(uint64_t, false)
-    bool ok = false;
-    if (h->resv_valid && h->resv_addr == (uintptr_t)p) {
-        uint64_t expected = h->resv_val;
-        ok = __atomic_compare_exchange_n(p, &expected, RS2, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
-    h->resv_valid = false;
-    RD = !ok;
-    NEXT();
-}
-#define AMO_FETCH(name, ctype, builtin) \
-op_##name: { \
-    AMO_PTR(ctype, false) \
-    ctype v = builtin(p, (ctype)RS2, __ATOMIC_SEQ_CST); \
-    RD = (uint64_t)(int64_t)v; \
-    NEXT(); \
-}
-AMO_FETCH(AMOSWAP_W, int32_t, __atomic_exchange_n)
-AMO_FETCH(AMOADD_W, int32_t, __atomic_fetch_add)
-AMO_FETCH(AMOXOR_W, int32_t, __atomic_fetch_xor)
-AMO_FETCH(AMOAND_W, int32_t, __atomic_fetch_and)
-AMO_FETCH(AMOOR_W, int32_t, __atomic_fetch_or)
-AMO_FETCH(AMOSWAP_D, int64_t, __atomic_exchange_n)
-AMO_FETCH(AMOADD_D, int64_t, __atomic_fetch_add)
-AMO_FETCH(AMOXOR_D, int64_t, __atomic_fetch_xor)
-AMO_FETCH(AMOAND_D, int64_t, __atomic_fetch_and)
-AMO_FETCH(AMOOR_D, int64_t, __atomic_fetch_or)
-#define AMO_MINMAX(name, ctype, pick_new) \
-op_##name: { \
-    AMO_PTR(ctype, false) \
-    ctype b = (ctype)RS2; \
-    ctype old = __atomic_load_n(p, __ATOMIC_RELAXED); \
-    for (;;) { \
-        ctype a = old; \
-        ctype nv = (pick_new) ? b : a; \
-        if (__atomic_compare_exchange_n(p, &old, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) \
-            break; \
-    } \
-    /* W forms sign-extend the old value, unsigned ones included */ \
-    RD = sizeof(ctype) == 4 ? (uint64_t)(int64_t)(int32_t)old : (uint64_t)old; \
-    NEXT(); \
-}
-AMO_MINMAX(AMOMIN_W, int32_t, b < a)
-AMO_MINMAX(AMOMAX_W, int32_t, b > a)
-AMO_MINMAX(AMOMINU_W, uint32_t, b < a)
-AMO_MINMAX(AMOMAXU_W, uint32_t, b > a)
-AMO_MINMAX(AMOMIN_D, int64_t, b < a)
-AMO_MINMAX(AMOMAX_D, int64_t, b > a)
-AMO_MINMAX(AMOMINU_D, uint64_t, b < a)
-AMO_MINMAX(AMOMAXU_D, uint64_t, b > a)
+AMO_OP(LR_W)
+AMO_OP(SC_W)
+AMO_OP(AMOSWAP_W)
+AMO_OP(AMOADD_W)
+AMO_OP(AMOXOR_W)
+AMO_OP(AMOAND_W)
+AMO_OP(AMOOR_W)
+AMO_OP(AMOMIN_W)
+AMO_OP(AMOMAX_W)
+AMO_OP(AMOMINU_W)
+AMO_OP(AMOMAXU_W)
+AMO_OP(LR_D)
+AMO_OP(SC_D)
+AMO_OP(AMOSWAP_D)
+AMO_OP(AMOADD_D)
+AMO_OP(AMOXOR_D)
+AMO_OP(AMOAND_D)
+AMO_OP(AMOOR_D)
+AMO_OP(AMOMIN_D)
+AMO_OP(AMOMAX_D)
+AMO_OP(AMOMINU_D)
+AMO_OP(AMOMAXU_D)
 
     /* ---- F and D ---- */
 #define FP_CHECK() if (unlikely(!(h->mstatus & MSTATUS_FS))) goto illegal_insn

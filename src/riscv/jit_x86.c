@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "riscv/amo.h"
 #include "riscv/csr.h"
 #include "riscv/fpu.h"
 #include "riscv/hart.h"
@@ -795,6 +796,23 @@ static void *jit_find(struct rv_hart *h)
     return b ? b->code : NULL;
 }
 
+/* An op the interpreter's code runs, called as fn(h, op, in) (rv_csr_insn,
+ * rv_amo_insn): it reads its sources from h->x and writes x[rd] there. */
+static void interp_call(struct tr *t, unsigned idx, enum rv_op op, const void *fn)
+{
+    const struct rv_insn *in = &t->b->insns[idx];
+    struct em *e = &t->e;
+    writeback(t);
+    b1(e, 0xbe);                                /* mov esi, op */
+    d32(e, (uint32_t)op);
+    mov_imm(e, RDX, (uint64_t)(uintptr_t)in);
+    call_checked(t, idx, fn);
+    if (t->host_of[in->rd] >= 0) {
+        mov_load(e, t->host_of[in->rd], RBX, XOFF(in->rd));
+        t->dirty |= 1ull << in->rd;
+    }
+}
+
 /* One instruction; false if the JIT does not translate its op. */
 static bool insn(struct tr *t, unsigned idx, enum rv_op op)
 {
@@ -932,22 +950,21 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
         jit_fp_move(t, idx, op);
         return true;
     case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC:
-    case RV_OP_CSRRWI: case RV_OP_CSRRSI: case RV_OP_CSRRCI: {
-        /* only the FP CSRs, inside a block: the interpreter's code */
+    case RV_OP_CSRRWI: case RV_OP_CSRRSI: case RV_OP_CSRRCI:
+        /* only the FP CSRs, inside a block */
         if (!rv_csr_is_fp((unsigned)in->imm & 0xfff))
             return false;
-        writeback(t);                           /* it reads x[rs1] from h->x */
-        b1(e, 0xbe);                            /* mov esi, op */
-        d32(e, (uint32_t)op);
-        mov_imm(e, RDX, (uint64_t)(uintptr_t)in);
-        call_checked(t, idx, (const void *)rv_csr_insn);
-        if (t->host_of[in->rd] >= 0) {          /* and writes x[rd] there */
-            mov_load(e, t->host_of[in->rd], RBX, XOFF(in->rd));
-            t->dirty |= 1ull << in->rd;
-        }
+        interp_call(t, idx, op, (const void *)rv_csr_insn);
         return true;
-    }
-    default: return jit_fp_op(t, idx, op);
+    default:
+        if (rv_amo_op(op)) {
+            interp_call(t, idx, op, (const void *)rv_amo_insn);
+            /* an SC or AMO into this block's own page ends it, as a store does */
+            if (op != RV_OP_LR_W && op != RV_OP_LR_D)
+                stale_exit_check(t, idx);
+            return true;
+        }
+        return jit_fp_op(t, idx, op);
     }
 }
 
@@ -988,8 +1005,11 @@ static void x_uses(enum rv_op op, const struct rv_insn *in, uint64_t *rd_mask, u
     case RV_OP_DIVUW: case RV_OP_REMW: case RV_OP_REMUW: case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC:
         w = d; break;
     default:
-        /* branches, stores, FP loads, stores and arithmetic: no integer
-         * register written; rs1/rs2 read (for FP ops a harmless superset) */
+        /* LR/SC and AMOs: rs1 and rs2 read, rd written. Branches, stores,
+         * FP loads, stores and arithmetic: no integer register written;
+         * rs1/rs2 read (for FP ops a harmless superset) */
+        if (rv_amo_op(op))
+            w = d;
         break;
     }
     /* x0 reads as zero from h->x; x32 takes writes to x0: neither is cached */

@@ -1,8 +1,9 @@
 /* The JIT against the interpreter (docs/jit.md, "Correctness"): random
  * programs made of the ops the JIT translates (integer, M, loads and
  * stores of every width to RAM and MMIO, aligned or not, branches, JAL,
- * JALR, F and D, the FP CSRs, and ops the JIT leaves to the interpreter) run on two machines from the same state, one interpreted
- * and one translating every block the first time it runs. A loop around
+ * JALR, F and D, the FP CSRs, atomics and LR/SC, and ops the JIT leaves
+ * to the interpreter) run on two machines from the same state, one
+ * interpreted and one translating every block the first time it runs. A loop around
  * each program makes blocks run again through linked exits and the JALR
  * lookup. Afterwards every register, the FP state, the trap CSRs, the
  * instructions retired, the data pages and the MMIO device must be equal.
@@ -23,8 +24,10 @@
 
 /* x20: the data pages, x21: the MMIO device, x22: the program, x23: 24
  * bytes before the end of the first data page, x19: the loop counter,
- * x31: instret at the trap. Random instructions write only x1..x15. */
-enum { R_DATA = 20, R_MMIO = 21, R_CODE = 22, R_DATA_END = 23, R_LOOP = 19, R_INSTRET = 31 };
+ * x24: an atomic's address (always one of x20-x22 plus an offset, even
+ * when a jump skips the instruction that sets it), x31: instret at the
+ * trap. Random instructions write only x1..x15. */
+enum { R_DATA = 20, R_MMIO = 21, R_CODE = 22, R_DATA_END = 23, R_LOOP = 19, R_ATOMIC = 24, R_INSTRET = 31 };
 
 static unsigned pick(unsigned n) { return (unsigned)test_rnd_below(n); }
 static unsigned reg(void) { return 1 + pick(15); }
@@ -177,14 +180,36 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
         w[0] = rvi_jalr(pick(2) ? d : ZERO, R_CODE, (int32_t)(4 * to));
         return 1;
     }
-    if (k < 79) { /* ops the JIT leaves to the interpreter, so a block's translated
-                   * part ends before them: atomics, LR/SC, mscratch; and FENCE */
+    if (k < 79) { /* atomics (the JIT calls the interpreter's code for them),
+                   * ops it leaves to the interpreter, so a block's
+                   * translated part ends before them (mscratch), and FENCE */
         static const unsigned amo[] = { AMO_ADD, AMO_SWAP, AMO_LR, AMO_SC, AMO_XOR, AMO_OR, AMO_AND,
                                         AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU };
-        switch (pick(4)) {
-        case 0: w[0] = rvi_amo(amo[pick(11)], 2 + pick(2), d, b, R_DATA); break;
-        case 1: w[0] = rvi_csrrw(d, 0x340, a); break;
-        case 2: w[0] = rvi_csrr(d, 0x340); break;
+        unsigned j = pick(8), width = 2 + pick(2), op = amo[pick(11)];
+        if (j < 4 && ahead > 3) {
+            /* at an address in a register: mostly the data page (now and
+             * then misaligned), some MMIO (an access fault), some the
+             * program's own page (an SC or AMO there retires its code) */
+            static const unsigned bases[] = { R_DATA, R_DATA, R_DATA, R_MMIO, R_CODE };
+            unsigned base = bases[pick(5)];
+            int32_t off = base == R_CODE   ? 0x600 + 8 * (int32_t)pick(32)
+                          : base == R_MMIO ? 8 * (int32_t)pick(8)
+                                           : 8 * (int32_t)pick(255);
+            if (pick(8) == 0)
+                off += 1 << pick(3);
+            w[0] = rvi_addi(R_ATOMIC, base, off);
+            if (j == 0) { /* LR then SC of the same word: the SC succeeds */
+                w[1] = rvi_amo(AMO_LR, width, d, 0, R_ATOMIC);
+                w[2] = rvi_amo(AMO_SC, width, reg(), b, R_ATOMIC);
+                return 3;
+            }
+            w[1] = rvi_amo(op, width, d, op == AMO_LR ? 0 : b, R_ATOMIC);
+            return 2;
+        }
+        switch (j) {
+        case 0: case 1: case 2: case 3: case 4: w[0] = rvi_amo(op, width, d, b, R_DATA); break;
+        case 5: w[0] = rvi_csrrw(d, 0x340, a); break;
+        case 6: w[0] = rvi_csrr(d, 0x340); break;
         default: w[0] = rvi_fence(pick(16), pick(16)); break;
         }
         return 1;
@@ -247,6 +272,7 @@ static void load_state(struct rvt *t, const struct start *s, const uint32_t *cod
     h->x[R_MMIO] = RVT_MMIO_BASE;
     h->x[R_CODE] = RVT_CODE;
     h->x[R_DATA_END] = RVT_DATA + 4096 - 24;
+    h->x[R_ATOMIC] = RVT_DATA;
     h->x[R_LOOP] = LOOPS;
     memcpy(h->f, s->f, sizeof(s->f));
     h->frm = s->frm;
