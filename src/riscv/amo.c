@@ -18,12 +18,14 @@ static bool lr(struct rv_hart *h, const struct rv_insn *in, unsigned size)
     void *p = rv_atomic_ptr(h, h->x[in->rs1], size, true);
     if (!p)
         return false;
-    uint64_t v = size == 4 ? (uint64_t)(int64_t)__atomic_load_n((int32_t *)p, __ATOMIC_SEQ_CST)
+    /* the value as SC will compare it (a word zero-extended), and rd
+     * (a word sign-extended) */
+    uint64_t v = size == 4 ? __atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST)
                            : __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
     h->resv_addr = (uintptr_t)p;
     h->resv_val = v;
     h->resv_valid = true;
-    h->x[in->rd] = v;
+    h->x[in->rd] = size == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
     return true;
 }
 

@@ -1119,8 +1119,8 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
         }
         if (insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
             continue;
-        /* An op the JIT leaves to the interpreter (atomics, system
-         * instructions, CSRs other than the FP ones): the instructions
+        /* An op the JIT leaves to the interpreter (system instructions,
+         * PAUSE, CSRs other than the FP ones): the instructions
          * before it run here, then the run loop goes on at it (a block of
          * its own, interpreted). Nothing to translate if it is first. */
         if (i == 0)

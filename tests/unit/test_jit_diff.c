@@ -21,12 +21,16 @@
 #define MAX_INSNS 96
 #define LOOPS 3
 #define DATA_BYTES 8192
+/* Stores and atomics into the program's own page go here, past the
+ * program and its loop; they retire the page's decoded code. */
+#define OWN_PAGE_DATA 0x600
 
 /* x20: the data pages, x21: the MMIO device, x22: the program, x23: 24
  * bytes before the end of the first data page, x19: the loop counter,
- * x24: an atomic's address (always one of x20-x22 plus an offset, even
- * when a jump skips the instruction that sets it), x31: instret at the
- * trap. Random instructions write only x1..x15. */
+ * x24: an atomic's address (one of x20-x22 plus an offset, even when a
+ * jump skips the instruction that sets it), x31: instret at the trap.
+ * Random instructions write only x1..x15, but for some loads in a run off
+ * one base, which load into the base. */
 enum { R_DATA = 20, R_MMIO = 21, R_CODE = 22, R_DATA_END = 23, R_LOOP = 19, R_ATOMIC = 24, R_INSTRET = 31 };
 
 static unsigned pick(unsigned n) { return (unsigned)test_rnd_below(n); }
@@ -124,7 +128,7 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
         static const unsigned bases[] = { R_DATA, R_DATA, R_DATA_END, R_MMIO, R_CODE };
         unsigned base = bases[pick(5)], len = 2 + pick(ahead - 1 < 6 ? ahead - 2 : 5), fp = pick(3) == 0;
         bool st = pick(2);
-        int32_t at = base == R_CODE ? 0x600 : base == R_MMIO ? 0 : (int32_t)pick(64) * 8 - (base == R_DATA_END ? 64 : 0);
+        int32_t at = base == R_CODE ? OWN_PAGE_DATA : base == R_MMIO ? 0 : (int32_t)pick(64) * 8 - (base == R_DATA_END ? 64 : 0);
         for (unsigned m = 0; m < len; m++) {
             int32_t off = at + 8 * (int32_t)m - (pick(4) == 0 ? 4 : 0);
             unsigned width = fp ? 2 + pick(2) : pick(4);
@@ -143,7 +147,7 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
         unsigned where = pick(16);
         bool mmio = where < 2;
         unsigned base = mmio ? R_MMIO : where == 2 ? R_CODE : R_DATA;
-        int32_t off = mmio ? (int32_t)pick(64) : where == 2 ? 0x600 + (int32_t)pick(0x100) : (int32_t)pick(2040);
+        int32_t off = mmio ? (int32_t)pick(64) : where == 2 ? OWN_PAGE_DATA + (int32_t)pick(0x100) : (int32_t)pick(2040);
         unsigned width = pick(4);
         if (pick(4))
             off &= ~((1 << width) - 1); /* mostly aligned */
@@ -180,9 +184,10 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
         w[0] = rvi_jalr(pick(2) ? d : ZERO, R_CODE, (int32_t)(4 * to));
         return 1;
     }
-    if (k < 79) { /* atomics (the JIT calls the interpreter's code for them),
-                   * ops it leaves to the interpreter, so a block's
-                   * translated part ends before them (mscratch), and FENCE */
+    if (k < 79) { /* atomics (the JIT calls the interpreter's code for them);
+                   * ops it leaves to the interpreter, so that a block's
+                   * translated part ends before them (PAUSE in the middle
+                   * of a block, mscratch at its end); FENCE */
         static const unsigned amo[] = { AMO_ADD, AMO_SWAP, AMO_LR, AMO_SC, AMO_XOR, AMO_OR, AMO_AND,
                                         AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU };
         unsigned j = pick(8), width = 2 + pick(2), op = amo[pick(11)];
@@ -192,11 +197,11 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
              * program's own page (an SC or AMO there retires its code) */
             static const unsigned bases[] = { R_DATA, R_DATA, R_DATA, R_MMIO, R_CODE };
             unsigned base = bases[pick(5)];
-            int32_t off = base == R_CODE   ? 0x600 + 8 * (int32_t)pick(32)
+            int32_t off = base == R_CODE   ? OWN_PAGE_DATA + 8 * (int32_t)pick(32)
                           : base == R_MMIO ? 8 * (int32_t)pick(8)
                                            : 8 * (int32_t)pick(255);
             if (pick(8) == 0)
-                off += 1 << pick(3);
+                off += 1 + (int32_t)pick(width == 3 ? 7 : 3); /* misaligned */
             w[0] = rvi_addi(R_ATOMIC, base, off);
             if (j == 0) { /* LR then SC of the same word: the SC succeeds */
                 w[1] = rvi_amo(AMO_LR, width, d, 0, R_ATOMIC);
@@ -207,9 +212,9 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
             return 2;
         }
         switch (j) {
-        case 0: case 1: case 2: case 3: case 4: w[0] = rvi_amo(op, width, d, b, R_DATA); break;
-        case 5: w[0] = rvi_csrrw(d, 0x340, a); break;
-        case 6: w[0] = rvi_csrr(d, 0x340); break;
+        case 0: case 1: case 2: case 3: w[0] = rvi_amo(op, width, d, op == AMO_LR ? 0 : b, R_DATA); break;
+        case 4: w[0] = 0x0100000f; break; /* PAUSE */
+        case 5: w[0] = pick(2) ? rvi_csrrw(d, 0x340, a) : rvi_csrr(d, 0x340); break;
         default: w[0] = rvi_fence(pick(16), pick(16)); break;
         }
         return 1;
@@ -279,6 +284,8 @@ static void load_state(struct rvt *t, const struct start *s, const uint32_t *cod
     h->fflags = s->fflags;
     h->mstatus |= 1ull << 13; /* FS: Initial */
     rvt_write(t, RVT_DATA, s->data, sizeof(s->data));
+    static const uint8_t zero[0x200];
+    rvt_write(t, RVT_CODE + OWN_PAGE_DATA, zero, sizeof(zero));
     memcpy(t->mmio, s->mmio, sizeof(s->mmio));
 }
 
@@ -359,6 +366,9 @@ static void test_random_programs(void **state)
         for (unsigned j = 0; j < DATA_BYTES; j += 8)
             if (rvt_r64(in, RVT_DATA + j) != rvt_r64(jt, RVT_DATA + j))
                 report(prog, code, n, "data at offset", j, rvt_r64(in, RVT_DATA + j), rvt_r64(jt, RVT_DATA + j));
+        for (unsigned j = OWN_PAGE_DATA; j < OWN_PAGE_DATA + 0x200; j += 8)
+            if (rvt_r64(in, RVT_CODE + j) != rvt_r64(jt, RVT_CODE + j))
+                report(prog, code, n, "own page at offset", j, rvt_r64(in, RVT_CODE + j), rvt_r64(jt, RVT_CODE + j));
         if (memcmp(in->mmio, jt->mmio, sizeof(s.mmio)) != 0)
             report(prog, code, n, "MMIO bytes", 0, 0, 0);
         trapped += a->mcause != EXC_BREAKPOINT;
