@@ -12,6 +12,7 @@
  * (struct tr); rax, rcx, rdx, rsi, rdi are scratch. */
 #include "riscv/jit.h"
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -832,6 +833,25 @@ static bool insn(struct tr *t, unsigned idx, enum rv_op op)
             b1(e, 0xf0);
         }
         return true;
+    case RV_OP_PAUSE:
+        /* as the interpreter: a host pause, and every 16th time the host
+         * CPU given away (a spinning guest gains nothing by spinning on
+         * while the lock holder's thread waits for a CPU) */
+        b1(e, 0xf3);                            /* pause */
+        b1(e, 0x90);
+        b1(e, 0xff);                            /* inc dword [rbx+pause_count] */
+        mem(e, 0, RBX, HOFF(pause_count));
+        b1(e, 0xf6);                            /* test byte [rbx+pause_count], 15 */
+        mem(e, 0, RBX, HOFF(pause_count));
+        b1(e, 15);
+        {
+            uint8_t *spin = jcc(e, CC_NE);
+            push_saved(t);
+            call(e, (const void *)sched_yield);
+            pop_saved(t);
+            land(e, spin);
+        }
+        return true;
     case RV_OP_LUI: {
         int d = dest_reg(t, in, false);
         mov_imm(e, d, (uint64_t)(int64_t)in->imm);
@@ -1120,7 +1140,7 @@ void rv_jit_translate(struct rv_hart *h, struct rv_block *b, const uint8_t *ops)
         if (insn(tp, i, i < b->n ? (enum rv_op)ops[i] : RV_OP_BLOCK_END))
             continue;
         /* An op the JIT leaves to the interpreter (system instructions,
-         * PAUSE, CSRs other than the FP ones): the instructions
+         * CSRs other than the FP ones): the instructions
          * before it run here, then the run loop goes on at it (a block of
          * its own, interpreted). Nothing to translate if it is first. */
         if (i == 0)

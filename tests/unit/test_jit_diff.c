@@ -185,9 +185,9 @@ static unsigned gen_insn(uint32_t *w, unsigned i, unsigned n, bool straight)
         return 1;
     }
     if (k < 79) { /* atomics (the JIT calls the interpreter's code for them);
-                   * ops it leaves to the interpreter, so that a block's
-                   * translated part ends before them (PAUSE in the middle
-                   * of a block, mscratch at its end); FENCE */
+                   * PAUSE; mscratch, which the JIT leaves to the
+                   * interpreter, so the block's translated part ends
+                   * before it; FENCE */
         static const unsigned amo[] = { AMO_ADD, AMO_SWAP, AMO_LR, AMO_SC, AMO_XOR, AMO_OR, AMO_AND,
                                         AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU };
         unsigned j = pick(8), width = 2 + pick(2), op = amo[pick(11)];
