@@ -68,10 +68,14 @@ static void set_bufs(int fd)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
-/* Connect to the switch socket; returns the fd, or -1 with errno. */
+/* Connect to the switch socket; returns the fd, or -1 with errno. The
+ * socket is non-blocking from the start: a switch whose backlog is full
+ * (wedged, or out of descriptors) answers EAGAIN at once instead of
+ * holding the VM's I/O thread in connect(). Every later receive polls or
+ * passes MSG_DONTWAIT. */
 static int connect_socket(const char *path)
 {
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -423,6 +427,10 @@ static int first_connect(struct client *c, char *err, size_t errlen)
 {
     for (int attempt = 0; attempt < 50; attempt++) {
         int fd = connect_socket(c->path);
+        if (fd < 0 && errno == EAGAIN) { /* its backlog is full: a busy switch */
+            usleep(100000);
+            continue;
+        }
         if (fd < 0) {
             if ((errno != ENOENT && errno != ECONNREFUSED) || !c->o.switch_exe) {
                 snprintf(err, errlen, "cannot reach the switch of %s '%s' at %s: %s", hub_kind_name(c->o.kind),

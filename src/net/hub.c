@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/acceptor.h"
 #include "base/clock.h"
 #include "base/evloop.h"
 #include "base/log.h"
@@ -57,6 +58,7 @@ struct hub {
     struct evloop *loop;
     struct net_switch *sw;
     int listen_fd, lock_fd, sig_fd;
+    struct acceptor acc;
     char sock_path[256], lock_path[256];
     struct conn *conns;
     unsigned nconns;
@@ -365,9 +367,9 @@ static void hello_timeout(void *opaque)
 static void on_accept(void *opaque, int fd, uint32_t events)
 {
     struct hub *h = opaque;
-    (void)events;
+    (void)fd, (void)events;
     for (;;) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int cfd = acceptor_next(&h->acc, NULL, NULL);
         if (cfd < 0)
             return;
         if (h->nconns >= MAX_CONNS) {
@@ -622,6 +624,7 @@ static void hub_cleanup(struct hub *h)
 {
     while (h->conns)
         conn_close(h->conns, NULL);
+    acceptor_cancel(&h->acc);
     if (h->listen_fd >= 0) {
         evloop_del_fd(h->loop, h->listen_fd);
         close(h->listen_fd);
@@ -726,8 +729,10 @@ int hub_run(const struct hub_config *cfg)
     }
     if (r < 0 || setup_uplinks(h, err, sizeof(err)) < 0)
         goto fail;
-    if (listen_socket(h, err, sizeof(err)) < 0 ||
-        evloop_add_fd(h->loop, h->listen_fd, EPOLLIN, on_accept, h) < 0)
+    if (listen_socket(h, err, sizeof(err)) < 0)
+        goto fail;
+    acceptor_init(&h->acc, h->loop, h->listen_fd, h->sock_path);
+    if (evloop_add_fd(h->loop, h->listen_fd, EPOLLIN, on_accept, h) < 0)
         goto fail;
     sigset_t ss;
     sigemptyset(&ss);

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/acceptor.h"
 #include "base/evloop.h"
 #include "base/log.h"
 #include "net/port.h"
@@ -23,7 +24,6 @@
 #define STAGE_LEN (64 * 1024)
 /* Reads per readiness event, so one busy peer cannot starve the loop. */
 #define READS_PER_EVENT 8
-#define ACCEPT_PAUSE_NS 1000000000ull
 
 struct net_stream {
     struct net_port port;
@@ -39,8 +39,8 @@ struct net_stream {
     bool up;
     bool outage;                        /* connect mode: this outage was logged */
     bool refused_logged;                /* listen mode: told once per peer */
-    bool accept_err_logged;
-    uint64_t timer;                     /* reconnect, or resume accepting */
+    struct acceptor acc;                /* listen mode */
+    uint64_t timer;                     /* connect mode: reconnect */
     uint64_t gen;                       /* bumped when a connection ends */
     void (*link_cb)(void *opaque, bool up);
     void *link_opaque;
@@ -333,6 +333,16 @@ static void established(struct net_stream *s, int fd, const struct net_sockaddr 
     /* Frames are written whole in one call: no reason to let Nagle hold
      * back a small one behind an unacknowledged one. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A peer that vanished (host gone, link cut) is noticed within about
+     * 30 s even when no frame is sent: in listen mode its connection would
+     * otherwise hold the one slot against the real peer's return. (On a
+     * UNIX socket these fail, harmlessly.) */
+    int idle = 15, intvl = 5, cnt = 3, user_timeout_ms = 30000;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
     net_sockaddr_str(peer, s->peer_str);
     s->connecting = false;
     if (s->fd == fd) {
@@ -430,37 +440,15 @@ static void on_conn(void *opaque, int fd, uint32_t events)
 
 /* ---- listen mode ---- */
 
-static void resume_accept(void *opaque)
-{
-    struct net_stream *s = opaque;
-    s->timer = 0;
-    evloop_mod_fd(s->loop, s->lfd, EPOLLIN);
-}
-
 static void on_listen(void *opaque, int lfd, uint32_t events)
 {
     struct net_stream *s = opaque;
-    (void)events;
+    (void)lfd, (void)events;
     for (int i = 0; i < 8; i++) {
         struct net_sockaddr peer = { .len = sizeof(peer.ss) };
-        int fd = accept4(lfd, &peer.sa, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-                continue;
-            /* Out of descriptors or memory: the pending connection stays
-             * pending, and a level-triggered watch would spin on it. */
-            if (!s->accept_err_logged)
-                vwarn("%s: cannot accept connections: %s; trying again every second", s->port.name,
-                      strerror(errno));
-            s->accept_err_logged = true;
-            evloop_mod_fd(s->loop, lfd, 0);
-            if (!s->timer)
-                s->timer = evloop_add_timer(s->loop, ACCEPT_PAUSE_NS, resume_accept, s);
+        int fd = acceptor_next(&s->acc, &peer.sa, &peer.len);
+        if (fd < 0)
             return;
-        }
-        s->accept_err_logged = false;
         if (s->fd >= 0) {
             char ps[NET_SOCKADDR_STRLEN];
             if (!s->refused_logged)
@@ -481,6 +469,7 @@ static void stream_free(struct net_port *p)
     struct net_stream *s = to_stream(p);
     if (s->timer)
         evloop_cancel_timer(s->loop, s->timer);
+    acceptor_cancel(&s->acc);
     if (s->fd >= 0) {
         evloop_del_fd(s->loop, s->fd);
         close(s->fd);
@@ -527,6 +516,7 @@ struct net_port *net_stream_new(struct evloop *l, bool listening, const char *ho
         s->lfd = net_sockaddr_bind(&addr, SOCK_STREAM, err, errlen);
         if (s->lfd < 0)
             goto fail;
+        acceptor_init(&s->acc, l, s->lfd, s->port.name);
         int e = 0;
         if (listen(s->lfd, 4) < 0)
             e = errno;

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/acceptor.h"
 #include "base/evloop.h"
 #include "base/log.h"
 
@@ -40,6 +41,7 @@ struct client {
 struct console_server {
     struct evloop *io;
     int listen_fd, wake_fd, log_fd;
+    struct acceptor acc;
     int (*rotator)(void *opaque);   /* see console_server_set_log_rotator */
     void *rotator_opaque;
     char *sock_path, *log_path;
@@ -354,13 +356,11 @@ static void on_listen(void *opaque, int fd, uint32_t events)
 {
     (void)events;
     struct console_server *s = opaque;
+    (void)fd;
     for (;;) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return; /* EAGAIN, or out of descriptors: try on the next event */
-        }
+        int cfd = acceptor_next(&s->acc, NULL, NULL);
+        if (cfd < 0)
+            return;
         struct client *c = NULL;
         if (s->nclients < CONSOLE_MAX_CLIENTS) {
             c = calloc(1, sizeof(*c));
@@ -544,6 +544,7 @@ static int loop_attach(struct console_server *s, struct evloop *l)
         s->io = NULL;
         return -1;
     }
+    acceptor_init(&s->acc, l, s->listen_fd, s->sock_path ? s->sock_path : "console socket");
     if (s->listen_fd >= 0 && evloop_add_fd(l, s->listen_fd, EPOLLIN, on_listen, s) < 0) {
         evloop_del_fd(l, s->wake_fd);
         s->io = NULL;
@@ -591,6 +592,7 @@ static void loop_detach(struct console_server *s)
         c->doom_timer = 0;
         evloop_del_fd(l, c->fd);
     }
+    acceptor_cancel(&s->acc);
     if (s->listen_fd >= 0)
         evloop_del_fd(l, s->listen_fd);
     evloop_del_fd(l, s->wake_fd);

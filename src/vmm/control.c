@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/acceptor.h"
 #include "base/evloop.h"
 #include "base/log.h"
 
@@ -38,6 +39,7 @@ struct control {
     char path[108];
     int fd;
     struct evloop *l;
+    struct acceptor acc;
     control_handler handler;
     void *opaque;
     struct client *clients[CONTROL_MAX_CLIENTS];
@@ -259,6 +261,13 @@ static void client_event(void *opaque, int fd, uint32_t events)
         if (!client_flush(cl) || !process_lines(cl))
             return;
     }
+    /* The peer hung up while answers wait for room it will never make (its
+     * reading side is shut): they cannot be delivered, and the hang-up,
+     * level-triggered, would be reported again at once, forever. */
+    if ((events & (EPOLLHUP | EPOLLERR)) && cl->want_out) {
+        client_free(cl);
+        return;
+    }
     if (cl->draining) {
         char junk[4096];
         ssize_t r = recv(cl->fd, junk, sizeof(junk), MSG_DONTWAIT);
@@ -284,9 +293,9 @@ static void client_event(void *opaque, int fd, uint32_t events)
 static void accept_event(void *opaque, int fd, uint32_t events)
 {
     struct control *c = opaque;
-    (void)events;
+    (void)fd, (void)events;
     for (;;) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int cfd = acceptor_next(&c->acc, NULL, NULL);
         if (cfd < 0)
             return;
         unsigned slot = CONTROL_MAX_CLIENTS;
@@ -320,6 +329,7 @@ void control_attach(struct control *c, struct evloop *l, control_handler h, void
     c->l = l;
     c->handler = h;
     c->opaque = opaque;
+    acceptor_init(&c->acc, l, c->fd, c->path);
     if (evloop_add_fd(l, c->fd, EPOLLIN, accept_event, c) < 0)
         vwarn("cannot serve the control socket '%s'", c->path);
 }
@@ -338,6 +348,7 @@ void control_detach(struct control *c)
         }
         client_free(cl);
     }
+    acceptor_cancel(&c->acc);
     evloop_del_fd(c->l, c->fd);
     c->l = NULL;
     c->handler = NULL;

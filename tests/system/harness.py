@@ -19,6 +19,20 @@ def expect(cond, msg, out=""):
         raise TestFailure(msg + ("\n--- console tail ---\n" + out[-4000:] if out else ""))
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process, all its threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_used(pid, seconds):
+    """CPU seconds pid uses over the next `seconds` of wall time."""
+    c0 = cpu_seconds(pid)
+    time.sleep(seconds)
+    return cpu_seconds(pid) - c0
+
+
 def main(module, needs_root=False, setup=None):
     """Run the test named on the command line from module (a script's
     globals()); sets its VIREO to the binary. Returns the exit status."""

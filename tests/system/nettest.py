@@ -46,6 +46,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -1421,6 +1422,36 @@ def test_resilience_manual_switch():
                           b.run("cat /sys/class/net/eth0/carrier")[1].strip() == "1", 10, step=0.5)
         expect(back, "the VMs did not plug in again within 10 s of the switch's return")
         expect(a.ping("10.8.0.2") and b.ping("10.8.0.1"), "a and b cannot ping each other on the restarted switch")
+
+
+def test_resilience_switch_out_of_fds():
+    """A switch out of file descriptors neither spins on the connections it
+    cannot accept nor stops forwarding for the VMs already on it; once
+    descriptors free up, a new VM joins."""
+    import resource
+    with world() as w:
+        h = w.netns("H")
+        sw = w.switch(h, "intnet", "fd")
+        a = w.vm(h, "a", ["intnet=fd"], ip="10.8.0.1/24")
+        b = w.vm(h, "b", ["intnet=fd"], ip="10.8.0.2/24")
+        pid = w.switch_pids(h, "intnet", "fd")[0]
+        nfd = len(os.listdir(f"/proc/{pid}/fd"))
+        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfd, old[1]))
+        pending = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pending.connect(os.path.join(w.rundir, "net", "intnet-fd.sock"))
+            time.sleep(0.5)
+            used = harness.cpu_used(pid, 3)
+            log(f"with a connection it cannot accept, the switch used {used:.2f} s of CPU in 3 s")
+            expect(used < 1.0, f"the switch spins on a connection it cannot accept: {used:.2f} s of CPU in 3 s")
+            expect("cannot accept connections" in sw.output(), "the switch did not log the failed accept")
+            expect(a.ping("10.8.0.2"), "a cannot ping b while the switch is out of descriptors")
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+            pending.close()
+        c = w.vm(h, "c", ["intnet=fd"], ip="10.8.0.3/24")
+        expect(c.ping("10.8.0.1"), "a VM that came after the shortage cannot ping a")
 
 
 # ---------------------------------------------------------------- named networks: life, MTU, link

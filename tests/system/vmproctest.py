@@ -427,6 +427,70 @@ def test_control_errors():
 
 
 
+def test_control_stuck_clients():
+    """Clients that cannot be served do not make the VM spin: one that
+    hangs up with answers still waiting for room, and connections arriving
+    while the VM process is out of file descriptors (the listening socket's
+    watch pauses and resumes, so they are served once descriptors free)."""
+    import resource
+    # Without the sandbox the VM process keeps this test's user, so the
+    # test may lower its descriptor limit (prlimit on a process of another
+    # user needs CAP_SYS_RESOURCE, which containers often lack).
+    vm = VM("sleep 100000", extra=["--no-sandbox"])
+    try:
+        wait_ctl(vm)
+        vm.wait_line(lambda l: MARKER in l)
+        pid = vm.p.pid
+        expect(vm.q({"op": "status"})["state"] == "running", "status")
+        # answers back up: requests sent, none of the answers read, ...
+        s = vm.connect()
+        s.setblocking(False)
+        sent, end = 0, time.monotonic() + 5
+        req = b'{"op":"stats"}\n' * 64
+        while time.monotonic() < end:
+            try:
+                sent += s.send(req)
+            except BlockingIOError:
+                time.sleep(0.05)
+                try:
+                    sent += s.send(req)
+                except BlockingIOError:
+                    break
+        # ... then both directions shut, the socket kept open
+        s.shutdown(socket.SHUT_RDWR)
+        time.sleep(0.5)
+        used = harness.cpu_used(pid, 3)
+        print(f"{sent} bytes of requests, then a hang-up: the VM used {used:.2f} s of CPU in 3 s")
+        expect(used < 1.0, f"the VM spins after a client hung up with answers pending: {used:.2f} s of CPU in 3 s")
+        s.close()
+        expect(vm.q({"op": "status"})["state"] == "running", "status after the hang-up")
+        # out of descriptors: accept fails while a connection is pending
+        vm.sock.close()
+        vm.sock = vm.f = None
+        nfd = len(os.listdir(f"/proc/{pid}/fd"))
+        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfd, old[1]))
+        try:
+            waiting = vm.connect()
+            waiting.sendall(b'{"op":"status"}\n')
+            time.sleep(0.5)
+            used = harness.cpu_used(pid, 3)
+            print(f"a connection pending while out of descriptors: the VM used {used:.2f} s of CPU in 3 s")
+            expect(used < 1.0, f"the VM spins on a connection it cannot accept: {used:.2f} s of CPU in 3 s")
+            expect("cannot accept connections" in vm.output(), "no log line about the failed accept")
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+        # descriptors back: the waiting connection is served
+        f = waiting.makefile("r")
+        line = f.readline()
+        expect(line and json.loads(line).get("state") == "running", f"the waiting connection got {line!r}")
+        waiting.close()
+        vm.q({"op": "poweroff"})
+        expect(vm.wait_exit() == 0, "bad exit status")
+    finally:
+        vm.close()
+
+
 def seccomp_mode(pid):
     with open(f"/proc/{pid}/status") as f:
         for l in f:
