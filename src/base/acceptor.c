@@ -27,17 +27,29 @@ int acceptor_next(struct acceptor *a, struct sockaddr *peer, socklen_t *len)
             a->logged = false;
             return fd;
         }
-        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-            continue; /* that one is gone; the next may be fine */
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+        switch (errno) {
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
             return -1;
-        /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
+        case EINTR: case ECONNABORTED: case EPROTO:
+        /* network errors already pending on that connection (accept(2)) */
+        case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
+        case ENETUNREACH: case EPERM:
+            continue; /* that one is gone; the next may be fine */
+        default: /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
+            break;
+        }
         if (!a->logged)
             vwarn("%s: cannot accept connections: %s; trying again every second", a->what, strerror(errno));
         a->logged = true;
-        evloop_mod_fd(a->loop, a->fd, 0);
         if (!a->timer)
             a->timer = evloop_add_timer(a->loop, ACCEPTOR_PAUSE_NS, resume, a);
+        /* (without the timer, for want of memory, the watch stays on:
+         * spinning beats never accepting again) */
+        if (a->timer)
+            evloop_mod_fd(a->loop, a->fd, 0);
         return -1;
     }
 }

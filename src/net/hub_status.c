@@ -61,7 +61,11 @@ int hub_status_query(enum hub_kind kind, const char *name, int timeout_ms, char 
      * enough for a whole report); only the hello differs. */
     int fd = net_client_connect(kind, name);
     if (fd < 0) {
-        snprintf(err, errlen, "%s '%s' has no running switch (%s)", hub_kind_name(kind), name, strerror(errno));
+        if (errno == EAGAIN)
+            snprintf(err, errlen, "the switch of %s '%s' is busy: its queue of new connections is full",
+                     hub_kind_name(kind), name);
+        else
+            snprintf(err, errlen, "%s '%s' has no running switch (%s)", hub_kind_name(kind), name, strerror(errno));
         return -1;
     }
     struct hub_hello hello = { .version = HUB_VERSION, .flags = HUB_HELLO_STATUS };

@@ -334,15 +334,15 @@ static void established(struct net_stream *s, int fd, const struct net_sockaddr 
      * back a small one behind an unacknowledged one. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* A peer that vanished (host gone, link cut) is noticed within about
-     * 30 s even when no frame is sent: in listen mode its connection would
-     * otherwise hold the one slot against the real peer's return. (On a
-     * UNIX socket these fail, harmlessly.) */
-    int idle = 15, intvl = 5, cnt = 3, user_timeout_ms = 30000;
+     * 30 s of silence: in listen mode its connection would otherwise hold
+     * the one slot against the real peer's return. (No TCP_USER_TIMEOUT:
+     * older kernels would also cut a live peer that is merely paused with
+     * a full receive window. On a UNIX socket these fail, harmlessly.) */
+    int idle = 15, intvl = 5, cnt = 3;
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
     net_sockaddr_str(peer, s->peer_str);
     s->connecting = false;
     if (s->fd == fd) {

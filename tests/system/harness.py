@@ -33,6 +33,41 @@ def cpu_used(pid, seconds):
     return cpu_seconds(pid) - c0
 
 
+def open_fds(pid):
+    """The process's descriptors once they stop changing (a close it is
+    about to make, say)."""
+    prev = None
+    for _ in range(50):
+        fds = sorted(int(x) for x in os.listdir(f"/proc/{pid}/fd"))
+        if fds == prev:
+            return fds
+        prev = fds
+        time.sleep(0.1)
+    return prev
+
+
+def exhaust_fds(pid, connect):
+    """Leave process pid (of this test's user) without a free descriptor:
+    its limit goes down to its highest descriptor + 1, and connect() (a
+    connection pid will accept) is called until the gaps below that are
+    filled. Returns (the old limit, for restore_fds; the connections)."""
+    import resource
+    fds = open_fds(pid)
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (fds[-1] + 1, old[1]))
+    fillers = [connect() for _ in range(fds[-1] + 1 - len(fds))]
+    if fillers:
+        end = time.monotonic() + 5
+        while len(open_fds(pid)) < fds[-1] + 1 and time.monotonic() < end:
+            time.sleep(0.1)
+    return old, fillers
+
+
+def restore_fds(pid, old):
+    import resource
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+
+
 def main(module, needs_root=False, setup=None):
     """Run the test named on the command line from module (a script's
     globals()); sets its VIREO to the binary. Returns the exit status."""

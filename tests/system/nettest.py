@@ -1428,19 +1428,24 @@ def test_resilience_switch_out_of_fds():
     """A switch out of file descriptors neither spins on the connections it
     cannot accept nor stops forwarding for the VMs already on it; once
     descriptors free up, a new VM joins."""
-    import resource
     with world() as w:
         h = w.netns("H")
         sw = w.switch(h, "intnet", "fd")
         a = w.vm(h, "a", ["intnet=fd"], ip="10.8.0.1/24")
         b = w.vm(h, "b", ["intnet=fd"], ip="10.8.0.2/24")
         pid = w.switch_pids(h, "intnet", "fd")[0]
-        nfd = len(os.listdir(f"/proc/{pid}/fd"))
-        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-        resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfd, old[1]))
+        path = os.path.join(w.rundir, "net", "intnet-fd.sock")
+
+        def connect():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(path)
+            return s
+        # (fillers say no hello: the switch closes them after 5 s, by
+        # when the pending connection below has been refused a while)
+        old, fillers = harness.exhaust_fds(pid, connect)
         pending = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            pending.connect(os.path.join(w.rundir, "net", "intnet-fd.sock"))
+            pending.connect(path)
             time.sleep(0.5)
             used = harness.cpu_used(pid, 3)
             log(f"with a connection it cannot accept, the switch used {used:.2f} s of CPU in 3 s")
@@ -1448,8 +1453,10 @@ def test_resilience_switch_out_of_fds():
             expect("cannot accept connections" in sw.output(), "the switch did not log the failed accept")
             expect(a.ping("10.8.0.2"), "a cannot ping b while the switch is out of descriptors")
         finally:
-            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+            harness.restore_fds(pid, old)
             pending.close()
+            for f in fillers:
+                f.close()
         c = w.vm(h, "c", ["intnet=fd"], ip="10.8.0.3/24")
         expect(c.ping("10.8.0.1"), "a VM that came after the shortage cannot ping a")
 

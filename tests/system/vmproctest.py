@@ -432,7 +432,6 @@ def test_control_stuck_clients():
     hangs up with answers still waiting for room, and connections arriving
     while the VM process is out of file descriptors (the listening socket's
     watch pauses and resumes, so they are served once descriptors free)."""
-    import resource
     # Without the sandbox the VM process keeps this test's user, so the
     # test may lower its descriptor limit (prlimit on a process of another
     # user needs CAP_SYS_RESOURCE, which containers often lack).
@@ -465,11 +464,10 @@ def test_control_stuck_clients():
         s.close()
         expect(vm.q({"op": "status"})["state"] == "running", "status after the hang-up")
         # out of descriptors: accept fails while a connection is pending
+        vm.f.close()
         vm.sock.close()
         vm.sock = vm.f = None
-        nfd = len(os.listdir(f"/proc/{pid}/fd"))
-        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-        resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfd, old[1]))
+        old, fillers = harness.exhaust_fds(pid, vm.connect)
         try:
             waiting = vm.connect()
             waiting.sendall(b'{"op":"status"}\n')
@@ -479,7 +477,9 @@ def test_control_stuck_clients():
             expect(used < 1.0, f"the VM spins on a connection it cannot accept: {used:.2f} s of CPU in 3 s")
             expect("cannot accept connections" in vm.output(), "no log line about the failed accept")
         finally:
-            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+            harness.restore_fds(pid, old)
+            for f in fillers:
+                f.close()
         # descriptors back: the waiting connection is served
         f = waiting.makefile("r")
         line = f.readline()
