@@ -1,6 +1,5 @@
 #include "net/client.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,7 +25,6 @@
 #define READY_TIMEOUT_MS 15000
 #define WELCOME_TIMEOUT_MS 5000
 #define RX_BUDGET 64
-#define SOCKBUF (4u << 20)
 
 extern char **environ;
 
@@ -58,16 +56,6 @@ static void set_up(struct client *c, bool up)
         c->o.link_changed(c->o.opaque, up);
 }
 
-static void set_bufs(int fd)
-{
-    int sz = SOCKBUF;
-    /* Root may go past the system maximum; others get what it allows. */
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-}
-
 /* Connect to the switch socket; returns the fd, or -1 with errno. The
  * socket is non-blocking from the start: a switch whose backlog is full
  * (wedged, or out of descriptors) answers EAGAIN at once instead of
@@ -92,7 +80,7 @@ static int connect_socket(const char *path)
         errno = e;
         return -1;
     }
-    set_bufs(fd);
+    hub_set_sockbufs(fd);
     return fd;
 }
 
@@ -118,7 +106,7 @@ static int client_connect(struct client *c)
         return connect_socket(c->path);
     int fd = switch_connector(c->o.kind, c->network);
     if (fd >= 0)
-        set_bufs(fd);
+        hub_set_sockbufs(fd);
     return fd;
 }
 
@@ -275,23 +263,16 @@ static void disconnect(struct client *c, const char *why)
     schedule_retry(c);
 }
 
+/* The switch checked the frame when the sending VM gave it; checked again
+ * here (hub_frame_parse) so that a switch that is not ours, or is wrong,
+ * cannot hand our guest's driver offsets outside the frame. */
 static void handle_frame(struct client *c, ssize_t n)
 {
-    struct hub_frame_hdr h;
-    if (n < (ssize_t)sizeof(h) + NET_FRAME_MIN) {
+    struct net_pkt pkt;
+    if (!hub_frame_parse(c->buf, (size_t)n, &pkt)) {
         c->port.stats.rx_dropped++;
         return;
     }
-    memcpy(&h, c->buf, sizeof(h));
-    if (h.type != HUB_MSG_FRAME) {
-        c->port.stats.rx_dropped++;
-        return;
-    }
-    struct net_pkt pkt = {
-        .data = c->buf + sizeof(h), .len = (size_t)n - sizeof(h),
-        .off = { h.flags, h.gso_type, le16toh(h.hdr_len), le16toh(h.gso_size), le16toh(h.csum_start),
-                 le16toh(h.csum_offset) },
-    };
     net_port_input(&c->port, &pkt);
 }
 
@@ -386,10 +367,7 @@ static void client_transmit(struct net_port *p, const struct net_pkt *pkt, uint1
         return;
     }
     struct net_offload o = net_offload_tagged(pkt->off, tag_vid);
-    struct hub_frame_hdr h = {
-        .type = HUB_MSG_FRAME, .flags = o.flags, .gso_type = o.gso_type, .hdr_len = htole16(o.hdr_len),
-        .gso_size = htole16(o.gso_size), .csum_start = htole16(o.csum_start), .csum_offset = htole16(o.csum_offset),
-    };
+    struct hub_frame_hdr h = hub_frame_hdr_make(&o);
     uint8_t tag[NET_VLAN_HLEN];
     struct iovec iov[4];
     iov[0] = (struct iovec){ &h, sizeof(h) };

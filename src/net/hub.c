@@ -1,7 +1,6 @@
 #include "net/hub.h"
 
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -38,7 +37,6 @@
 #define IDLE_EXIT_NS (2ull * 1000000000ull)
 #define FIRST_CLIENT_NS (30ull * 1000000000ull)
 #define NATPF_TEXT_MAX 4096
-#define SOCKBUF (4u << 20)
 
 struct hub;
 
@@ -125,10 +123,7 @@ static void conn_transmit(struct net_port *p, const struct net_pkt *pkt, uint16_
 {
     struct conn *c = (struct conn *)p;
     struct net_offload o = net_offload_tagged(pkt->off, tag_vid);
-    struct hub_frame_hdr fh = {
-        .type = HUB_MSG_FRAME, .flags = o.flags, .gso_type = o.gso_type, .hdr_len = htole16(o.hdr_len),
-        .gso_size = htole16(o.gso_size), .csum_start = htole16(o.csum_start), .csum_offset = htole16(o.csum_offset),
-    };
+    struct hub_frame_hdr fh = hub_frame_hdr_make(&o);
     uint8_t tag[NET_VLAN_HLEN];
     struct iovec iov[4];
     iov[0] = (struct iovec){ &fh, sizeof(fh) };
@@ -299,19 +294,6 @@ static void conn_hello(struct conn *c, ssize_t n)
           c->mac[2], c->mac[3], c->mac[4], c->mac[5], c->port.vlan.vid);
 }
 
-/* Offsets a VM gives must lie inside its frame: the switch hands them on
- * to other VMs' drivers. */
-static bool offload_sane(const struct net_offload *o, size_t len)
-{
-    if ((o->flags & NET_OFF_NEEDS_CSUM) && (size_t)o->csum_start + o->csum_offset + 2 > len)
-        return false;
-    switch (o->gso_type & ~NET_GSO_ECN) {
-    case NET_GSO_NONE: return true;
-    case NET_GSO_TCPV4: case NET_GSO_TCPV6: case NET_GSO_UDP_L4: return o->gso_size > 0;
-    default: return false;
-    }
-}
-
 static void conn_readable(void *opaque, int fd, uint32_t events)
 {
     struct conn *c = opaque;
@@ -337,19 +319,8 @@ static void conn_readable(void *opaque, int fd, uint32_t events)
             conn_hello(c, n);
             return; /* c may be gone */
         }
-        struct hub_frame_hdr fh;
-        if (n < (ssize_t)sizeof(fh) + NET_FRAME_MIN || (size_t)n > HUB_MSG_MAX) {
-            c->port.stats.rx_dropped++;
-            continue;
-        }
-        memcpy(&fh, h->rx, sizeof(fh));
-        struct net_pkt pkt = {
-            .data = h->rx + sizeof(fh), .len = (size_t)n - sizeof(fh),
-            .off = { fh.flags, fh.gso_type, le16toh(fh.hdr_len), le16toh(fh.gso_size), le16toh(fh.csum_start),
-                     le16toh(fh.csum_offset) },
-        };
-        if (fh.type != HUB_MSG_FRAME || !offload_sane(&pkt.off, pkt.len) ||
-            (!c->port.offloads && net_pkt_needs_finish(&pkt))) {
+        struct net_pkt pkt;
+        if (!hub_frame_parse(h->rx, (size_t)n, &pkt) || (!c->port.offloads && net_pkt_needs_finish(&pkt))) {
             c->port.stats.rx_dropped++;
             continue;
         }
@@ -377,11 +348,7 @@ static void on_accept(void *opaque, int fd, uint32_t events)
             close(cfd);
             continue;
         }
-        int sz = SOCKBUF;
-        if (setsockopt(cfd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-            setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-        if (setsockopt(cfd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-            setsockopt(cfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        hub_set_sockbufs(cfd);
         struct conn *c = calloc(1, sizeof(*c));
         if (!c) {
             close(cfd);

@@ -13,6 +13,8 @@
 #ifndef VIREO_NET_HUB_PROTO_H
 #define VIREO_NET_HUB_PROTO_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/pkt.h"
@@ -57,6 +59,21 @@ struct hub_frame_hdr {
 };
 
 #define HUB_MSG_MAX (sizeof(struct hub_frame_hdr) + NET_FRAME_MAX)
+
+/* Socket buffers at both ends: a burst of full-size frames fits. */
+#define HUB_SOCKBUF (4u << 20)
+
+/* The header that carries o (offsets as on the wire, after
+ * net_offload_tagged). */
+struct hub_frame_hdr hub_frame_hdr_make(const struct net_offload *o);
+/* The frame message of n bytes at msg into pkt (pointing into msg).
+ * False for a runt, an oversized message, an unknown type, or metadata
+ * that does not fit the frame (net_offload_sane): whichever end sent it,
+ * offsets from one party never reach another party's driver. */
+bool hub_frame_parse(uint8_t *msg, size_t n, struct net_pkt *pkt);
+/* HUB_SOCKBUF both ways on a connected socket (past the system maximum
+ * when allowed). */
+void hub_set_sockbufs(int fd);
 
 /* Network kinds that live in a switch process, and the words for them. */
 enum hub_kind { HUB_INTNET, HUB_NATNETWORK, HUB_HOSTONLY, HUB_BRIDGED };

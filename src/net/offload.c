@@ -362,6 +362,17 @@ static int finish_gso(const struct net_pkt *pkt, uint8_t *buf, net_emit_fn emit,
     return (int)nseg;
 }
 
+bool net_offload_sane(const struct net_offload *o, size_t len)
+{
+    if ((o->flags & NET_OFF_NEEDS_CSUM) && (size_t)o->csum_start + o->csum_offset + 2 > len)
+        return false;
+    switch (o->gso_type & ~NET_GSO_ECN) {
+    case NET_GSO_NONE: return true;
+    case NET_GSO_TCPV4: case NET_GSO_TCPV6: case NET_GSO_UDP_L4: return o->gso_size > 0;
+    default: return false;
+    }
+}
+
 int net_offload_finish(const struct net_pkt *pkt, net_emit_fn emit, void *opaque)
 {
     if (!pkt->data || pkt->len < NET_FRAME_MIN || pkt->len > NET_FRAME_MAX)

@@ -9,6 +9,9 @@
 #ifndef VIREO_NET_OFFLOAD_H
 #define VIREO_NET_OFFLOAD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "net/pkt.h"
 
 typedef void (*net_emit_fn)(void *opaque, const struct net_pkt *pkt);
@@ -21,6 +24,13 @@ typedef void (*net_emit_fn)(void *opaque, const struct net_pkt *pkt);
  * fit the frame (offsets outside it, a GSO frame that is not TCP over
  * IPv4/IPv6, gso_size 0): such a frame is dropped, never sent half-done. */
 int net_offload_finish(const struct net_pkt *pkt, net_emit_fn emit, void *opaque);
+
+/* Whether metadata that came over a wire (a VM's frame into the switch,
+ * the switch's frame into a VM) fits its frame: a checksum field inside
+ * it, a GSO kind we know with a non-zero segment size. Metadata that fails
+ * is dropped with its frame, so offsets from one party never reach another
+ * party's driver. */
+bool net_offload_sane(const struct net_offload *o, size_t len);
 
 /* The Internet checksum (RFC 1071) of buf, added to a running sum of
  * big-endian 16-bit values (so pseudo-header fields can be added as plain

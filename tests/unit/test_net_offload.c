@@ -772,6 +772,39 @@ static void test_hostile_gso(void **state)
     expect_drop(&s, true, NET_GSO_TCPV6, 1448, NULL);
 }
 
+/* ---- metadata from a wire, before any frame is looked at ---- */
+
+static void test_sane(void **state)
+{
+    (void)state;
+    const struct net_offload none = { 0 };
+    assert_true(net_offload_sane(&none, 60));
+    /* A checksum field's two bytes must lie inside the frame, and the sum
+     * of start and offset must not wrap (both are 16-bit). */
+    struct net_offload c = { .flags = NET_OFF_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16 };
+    assert_true(net_offload_sane(&c, 52));
+    assert_false(net_offload_sane(&c, 51));
+    c.csum_start = 0xffff, c.csum_offset = 0xffff;
+    assert_false(net_offload_sane(&c, 65535));
+    /* DATA_VALID carries no offsets. */
+    c = (struct net_offload){ .flags = NET_OFF_DATA_VALID, .csum_start = 0xffff, .csum_offset = 0xffff };
+    assert_true(net_offload_sane(&c, 60));
+    /* GSO: a kind we segment, and a segment size. */
+    const uint8_t kinds_ok[] = { NET_GSO_TCPV4, NET_GSO_TCPV6, NET_GSO_UDP_L4, NET_GSO_TCPV4 | NET_GSO_ECN,
+                                 NET_GSO_TCPV6 | NET_GSO_ECN };
+    for (size_t i = 0; i < sizeof(kinds_ok); i++) {
+        struct net_offload g = { .gso_type = kinds_ok[i], .gso_size = 1448 };
+        assert_true(net_offload_sane(&g, 9000));
+        g.gso_size = 0;
+        assert_false(net_offload_sane(&g, 9000));
+    }
+    const uint8_t kinds_bad[] = { NET_GSO_UDP, 2, 6, 0x7f, NET_GSO_ECN | 2 };
+    for (size_t i = 0; i < sizeof(kinds_bad); i++) {
+        struct net_offload g = { .gso_type = kinds_bad[i], .gso_size = 1448 };
+        assert_false(net_offload_sane(&g, 9000));
+    }
+}
+
 /* ---- emit re-entering finish ---- */
 
 struct nest {
@@ -972,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_gso_udp_l4),
         cmocka_unit_test(test_hostile_csum),
         cmocka_unit_test(test_hostile_gso),
+        cmocka_unit_test(test_sane),
         cmocka_unit_test(test_reentrant),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_random_garbage),
