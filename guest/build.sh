@@ -99,10 +99,14 @@ Suites: $codename
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
+        # An update made earlier in this run (for the packages) predates the
+        # new entry and fetched no source index: update again.
+        APT_UPDATED=0
         apt_update
     fi
     if [ -z "$(busybox_src_version)" ]; then
         need_root "apt-get update"
+        APT_UPDATED=0
         apt_update
         [ -n "$(busybox_src_version)" ] || die "no busybox source package found (deb-src missing?)"
     fi
