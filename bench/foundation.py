@@ -17,6 +17,7 @@ import argparse
 import os
 import select
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,21 @@ def qemu_cmd(cpus, append):
     return [QEMU, "-M", "virt", "-smp", str(cpus), "-m", "256M", "-nographic", "-bios", OPENSBI,
             "-kernel", os.path.join(g, "Image"), "-initrd", os.path.join(g, "initramfs.cpio"),
             "-append", "console=ttyS0 " + append]
+
+
+def require(vireo, *programs):
+    """Stop with one line naming what is missing, before any run: the VMM, the
+    default guest, the peer programs."""
+    missing = []
+    if not os.access(vireo, os.X_OK):
+        missing.append(f"{vireo} (run scripts/build.sh)")
+    if not os.path.exists(os.path.join(guest_dir(), "Image")):
+        missing.append(f"the default guest in {guest_dir()} (run scripts/build.sh)")
+    for prog in programs:
+        if shutil.which(prog) is None:
+            missing.append(f"{prog} (run scripts/deps.sh test)")
+    if missing:
+        sys.exit("bench: missing " + "; ".join(missing))
 
 
 def launch(cmd, keep_stdin=False):
@@ -190,6 +206,7 @@ def main():
     ap.add_argument("--only", choices=["boot", "cpu", "idle"])
     args = ap.parse_args()
     args.vireo = os.path.abspath(args.vireo)
+    require(args.vireo, QEMU)
     if args.only in (None, "boot"):
         boot_bench(args)
     if args.only in (None, "cpu"):

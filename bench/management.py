@@ -34,7 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from foundation import MARKER, QEMU, finish, launch, median, qemu_cmd, wait_for  # noqa: E402
+from foundation import MARKER, QEMU, finish, launch, median, qemu_cmd, require, wait_for  # noqa: E402
 
 # The console log is polled (no inotify): every millisecond. At ~0.5 s boots
 # 5 ms would be a 1% error; a busy loop would take one of the host's cores
@@ -387,6 +387,7 @@ def main():
     ap.add_argument("--only", choices=["start", "rss"])
     args = ap.parse_args()
     args.vireo = os.path.abspath(args.vireo)
+    require(args.vireo, QEMU)
 
     def on_term(signum, frame):
         raise KeyboardInterrupt

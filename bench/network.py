@@ -23,7 +23,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from foundation import OPENSBI, QEMU, finish, guest_dir, launch, wait_for  # noqa: E402
+from foundation import OPENSBI, QEMU, finish, guest_dir, launch, require, wait_for  # noqa: E402
 
 RESULT = re.compile(rb"NETBENCH-RESULT bytes=(\d+) seconds=([\d.]+) mbit=([\d.]+)")
 PORT = 5001
@@ -89,6 +89,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--mib", type=int, default=64)
     args = ap.parse_args()
+    require(os.path.abspath(args.vireo), QEMU)
     rundir = tempfile.mkdtemp(prefix="vireo-bench-")
     os.environ["VIREO_RUNTIME_DIR"] = rundir
     recv = "vireo-netbench recv %d" % PORT

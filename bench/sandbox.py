@@ -24,7 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from foundation import finish, launch, median, qemu_cmd, time_to_marker  # noqa: E402
+from foundation import QEMU, finish, launch, median, qemu_cmd, require, time_to_marker  # noqa: E402
 
 IO_MIB = 128
 # QEMU's virtio-blk may appear a moment after the guest's marker: wait for it.
@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     vireo = os.path.abspath(args.vireo)
+    require(vireo, QEMU)
     print(f"sandbox cost: {args.runs} interleaved runs each; running as "
           f"{'root (sandbox on = nobody + seccomp + broker)' if os.geteuid() == 0 else 'a user (sandbox on = seccomp + broker)'}")
     print(f"system calls the filter allows: {allowlist_size()}")

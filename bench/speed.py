@@ -33,7 +33,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from foundation import finish, launch, median, qemu_cmd, time_to_marker  # noqa: E402
+from foundation import QEMU, finish, launch, median, qemu_cmd, require, time_to_marker  # noqa: E402
 
 PARTS = ("int", "branch", "mem", "fp", "sys")
 SUITE_LINE = re.compile(r"cpusuite part=(\w+) score=([0-9.]+) seconds=[0-9.]+ checksum=([0-9a-f]+)")
@@ -200,6 +200,7 @@ def main():
     ap.add_argument("--engine", choices=("interp", "jit"), default="jit", help="Vireo's engine (docs/jit.md)")
     args = ap.parse_args()
     args.vireo = os.path.abspath(args.vireo)
+    require(args.vireo, QEMU)
     print(f"vireo engine: {args.engine}")
     if args.only in (None, "boot"):
         boot_bench(args)
