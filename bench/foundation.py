@@ -49,13 +49,13 @@ def qemu_cmd(cpus, append):
             "-append", "console=ttyS0 " + append]
 
 
-def require(vireo, *programs):
+def require(vireo, *programs, guest=True):
     """Stop with one line naming what is missing, before any run: the VMM, the
     default guest, the peer programs."""
     missing = []
     if not os.access(vireo, os.X_OK):
         missing.append(f"{vireo} (run scripts/build.sh)")
-    if not os.path.exists(os.path.join(guest_dir(), "Image")):
+    if guest and not os.path.exists(os.path.join(guest_dir(), "Image")):
         missing.append(f"the default guest in {guest_dir()} (run scripts/build.sh)")
     for prog in programs:
         if shutil.which(prog) is None:

@@ -8,7 +8,7 @@ build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libfdt-dev libcmocka-dev 
             libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev python3)
 test_pkgs=(gcc-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu opensbi
            qemu-system-misc e2fsprogs iproute2 procps device-tree-compiler tshark vde2 iputils-ping
-           clang libclang-rt-14-dev strace)
+           clang libclang-rt-14-dev strace libvdeplug-dev)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
