@@ -142,7 +142,7 @@ _vireo() {
         case $cmd in
         run)
             cands=(--kernel --initrd --append --cmdline --firmware --cpus --memory --disk --console --mmu
-                --no-rng --dump-dtb --stats --nic --natpf --no-nic --name --control --state-file
+                --no-rng --balloon --dump-dtb --stats --nic --natpf --no-nic --name --control --state-file
                 --console-socket --console-log --cpu-cap --cpu-affinity --verbose --help)
             ;;
         switch)

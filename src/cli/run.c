@@ -39,6 +39,9 @@ static void run_usage(FILE *f)
             "  --console uart|virtio  device that gets this terminal's input (default uart)\n"
             "  --mmu sv39|sv48|sv57   largest paging mode offered to the guest (default sv48)\n"
             "  --no-rng               no virtio-rng device\n"
+            "  --balloon              a virtio-balloon: memory the guest frees goes back to the\n"
+            "                         host (free page reporting); the control op set/balloon\n"
+            "                         asks the guest to hand back more\n"
             "  --nic MODE[,OPT=V...]  a network adapter (repeatable, at most 8; default: one nat):\n"
             "                           nat | natnetwork=NAME | bridged=IFACE | intnet=NAME |\n"
             "                           hostonly=NAME | none |\n"
@@ -80,7 +83,7 @@ static int bad(const char *fmt, const char *arg)
 int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_CMDLINE, O_FIRMWARE, O_CPUS, O_MEMORY, O_DISK, O_CONSOLE,
-           O_MMU, O_NORNG, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_USER, O_ENGINE, O_NIC, O_NATPF, O_NONIC,
+           O_MMU, O_NORNG, O_BALLOON, O_DUMPDTB, O_STATS, O_NOSANDBOX, O_USER, O_ENGINE, O_NIC, O_NATPF, O_NONIC,
            O_NAME = 400, O_CONTROL, O_STATEFILE, O_CPUCAP, O_CPUAFF, O_CONSOCK, O_CONLOG };
     static const struct option opts[] = {
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -94,6 +97,7 @@ int cmd_run(int argc, char **argv)
         { "console", required_argument, NULL, O_CONSOLE },
         { "mmu", required_argument, NULL, O_MMU },
         { "no-rng", no_argument, NULL, O_NORNG },
+        { "balloon", no_argument, NULL, O_BALLOON },
         { "dump-dtb", required_argument, NULL, O_DUMPDTB },
         { "stats", no_argument, NULL, O_STATS },
         { "no-sandbox", no_argument, NULL, O_NOSANDBOX }, { "user", required_argument, NULL, O_USER },
@@ -193,6 +197,7 @@ int cmd_run(int argc, char **argv)
                 return bad("--mmu '%s': expected sv39, sv48 or sv57", optarg);
             break;
         case O_NORNG: cfg.no_rng = true; break;
+        case O_BALLOON: cfg.balloon = true; break;
         case O_DUMPDTB: cfg.dump_dtb = optarg; break;
         case O_STATS: cfg.stats = true; break;
         case O_NOSANDBOX: cfg.no_sandbox = true; break;

@@ -23,6 +23,7 @@
 #include "machine/uart.h"
 #include "riscv/block.h"
 #include "riscv/hart.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/input.h"
@@ -74,6 +75,8 @@ struct vm {
     void (*power_button)(void *opaque);
     void *power_button_opaque;
     struct virtio_dev *pbtn;          /* the power button; owned by its transport */
+    struct virtio_dev *balloon;       /* or NULL; owned by its transport */
+    uint32_t balloon_target;          /* pages; kept across guest resets */
     struct console_server *cs;        /* detached console, or NULL: the terminal */
     /* SIGTERM, SIGINT and SIGHUP arrive here instead of killing the
      * process, so a `kill` stops the VM the way `poweroff` does: disks
@@ -169,6 +172,15 @@ static int add_devices(struct vm *vm)
             return -1;
         }
         vm->nic_devs[i] = dev;
+    }
+    /* Last, so adding it moves no other device. */
+    if (cfg->balloon) {
+        vm->balloon = virtio_balloon_new();
+        if (add_virtio(vm, vm->balloon, "virtio-balloon") < 0) {
+            vm->balloon = NULL;
+            return -1;
+        }
+        virtio_balloon_set_target(vm->balloon, vm->balloon_target);
     }
     return 0;
 }
@@ -377,6 +389,18 @@ static json_t *op_stats(struct vm *vm)
     json_t *mem = json_object();
     json_object_set_new(mem, "assigned", json_integer((json_int_t)vm->cfg->ram_size));
     json_object_set_new(mem, "resident", json_integer((json_int_t)ram_resident(vm)));
+    if (vm->balloon) {
+        struct virtio_balloon_stats bs;
+        virtio_balloon_get_stats(vm->balloon, &bs);
+        json_t *bl = json_object();
+        json_object_set_new(bl, "target", json_integer((json_int_t)bs.target_pages * VIRTIO_BALLOON_PAGE));
+        json_object_set_new(bl, "actual", json_integer((json_int_t)bs.actual_pages * VIRTIO_BALLOON_PAGE));
+        json_object_set_new(bl, "inflated", json_integer((json_int_t)(bs.inflated_pages * VIRTIO_BALLOON_PAGE)));
+        json_object_set_new(bl, "deflated", json_integer((json_int_t)(bs.deflated_pages * VIRTIO_BALLOON_PAGE)));
+        json_object_set_new(bl, "reported", json_integer((json_int_t)bs.reported_bytes));
+        json_object_set_new(bl, "bad_addresses", json_integer((json_int_t)bs.bad_addresses));
+        json_object_set_new(mem, "balloon", bl);
+    }
     json_object_set_new(o, "memory", mem);
     json_t *disks = json_array();
     for (unsigned i = 0; i < vm->cfg->ndisks; i++) {
@@ -423,7 +447,7 @@ static json_t *op_set(struct vm *vm, json_t *req)
 {
     const char *key;
     json_t *val;
-    json_t *cap = NULL, *aff = NULL;
+    json_t *cap = NULL, *aff = NULL, *balloon = NULL;
     json_object_foreach(req, key, val) {
         if (!strcmp(key, "op"))
             continue;
@@ -431,11 +455,23 @@ static json_t *op_set(struct vm *vm, json_t *req)
             cap = val;
         else if (!strcmp(key, "cpu_affinity"))
             aff = val;
+        else if (!strcmp(key, "balloon"))
+            balloon = val;
         else
-            return control_error("set: unknown setting \"%s\" (cpu_cap, cpu_affinity)", key);
+            return control_error("set: unknown setting \"%.64s\" (cpu_cap, cpu_affinity, balloon)", key);
     }
-    if (!cap && !aff)
-        return control_error("set: give cpu_cap and/or cpu_affinity");
+    if (!cap && !aff && !balloon)
+        return control_error("set: give cpu_cap, cpu_affinity and/or balloon");
+    if (balloon) {
+        if (!vm->cfg->balloon)
+            return control_error("set: balloon: this VM has no balloon (start it with --balloon)");
+        /* Bytes the guest should hand back, at most all its RAM (Linux
+         * stops short of what it cannot spare by itself). */
+        if (!json_is_integer(balloon) || json_integer_value(balloon) < 0 ||
+            (uint64_t)json_integer_value(balloon) > vm->cfg->ram_size)
+            return control_error("set: balloon must be a number of bytes from 0 to the VM's memory (%llu)",
+                                 (unsigned long long)vm->cfg->ram_size);
+    }
     if (cap && (!json_is_integer(cap) || json_integer_value(cap) < 1 || json_integer_value(cap) > 100))
         return control_error("set: cpu_cap must be a whole number from 1 to 100");
     cpu_set_t set;
@@ -459,6 +495,11 @@ static json_t *op_set(struct vm *vm, json_t *req)
     }
     if (cap)
         vsched_set_cap(vm->sched, (unsigned)json_integer_value(cap));
+    if (balloon) {
+        vm->balloon_target = (uint32_t)((uint64_t)json_integer_value(balloon) / VIRTIO_BALLOON_PAGE);
+        if (vm->balloon)
+            virtio_balloon_set_target(vm->balloon, vm->balloon_target);
+    }
     return ok_answer();
 }
 
@@ -617,6 +658,7 @@ out:
     if (vm->cs)
         console_server_set_input(vm->cs, (struct console_input){ 0 });
     vm->pbtn = NULL;
+    vm->balloon = NULL;
     vm->vconsole = NULL;
     board_destroy(&vm->board);
     return status;

@@ -26,6 +26,7 @@ struct vm_config {
     struct vm_disk disks[VM_MAX_DISKS];
     unsigned ndisks;
     bool no_rng;
+    bool balloon;                 /* a virtio-balloon with free page reporting */
     enum vm_console_kind console; /* which device gets the terminal's input */
     const char *dump_dtb;         /* write the device tree here and exit */
     bool stats;                   /* print execution statistics at exit */

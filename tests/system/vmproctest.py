@@ -391,7 +391,8 @@ def test_control_errors():
                             ('{"op": "fly"}', "unknown op"), ('{"op": "set"}', "set"),
                             ('{"op": "set", "cpu_cap": 0}', "cpu_cap"), ('{"op": "set", "cpu_cap": "x"}', "cpu_cap"),
                             ('{"op": "set", "cpu_affinity": "0"}', "cpu_affinity"),
-                            ('{"op": "set", "colour": 1}', "unknown setting")]:
+                            ('{"op": "set", "colour": 1}', "unknown setting"),
+                            ('{"op": "set", "balloon": 1048576}', "no balloon")]:
             r = vm.q(req)
             expect(r.get("ok") is False and needle in r.get("error", ""), f"{req!r} -> {r}")
         # several clients at once, answers in order
@@ -425,6 +426,77 @@ def test_control_errors():
     finally:
         vm.close()
 
+
+# The guest fills its tmpfs with 100 MiB it must keep (random bytes), frees
+# it, then reports how much memory its kernel counts as used, every second.
+BALLOON_GUEST = ("dd if=/dev/urandom of=/tmp/fill bs=1M count=100 2>/dev/null; echo FILLED; sleep 4; "
+                 "rm /tmp/fill; echo FREED; while :; do echo USED=$(free -m | awk '/Mem:/ {print $3}'); "
+                 "sleep 1; done")
+
+
+def test_balloon():
+    """--balloon: memory the guest frees goes back to the host (free page
+    reporting), and the balloon takes memory from the guest and gives it
+    back when asked; bad targets are refused."""
+    MiB = 1 << 20
+    vm = VM(BALLOON_GUEST, extra=["--balloon", "--memory", "256M"])
+    try:
+        wait_ctl(vm)
+
+        def mem():
+            return vm.q({"op": "stats"})["memory"]
+
+        def wait_mem(pred, what, timeout=15):
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                m = mem()
+                if pred(m):
+                    return m
+                time.sleep(0.25)
+            raise TestFailure(f"{what}: not within {timeout}s; memory stats {m}")
+
+        def guest_used():
+            vm.wait_line(lambda l: l.startswith("USED="), after=vm.nlines(), timeout=10)
+            return int([l for _, l in vm.lines if l.startswith("USED=")][-1][5:])
+
+        vm.wait_line(lambda l: l == "FILLED")
+        full = mem()
+        expect(full["resident"] >= 100 * MiB, f"100 MiB filled, yet the VM holds only {full}")
+        # (The guest also reports the memory that was free at boot.)
+        expect(full["balloon"]["target"] == 0 and full["balloon"]["actual"] == 0, f"before: {full}")
+        vm.wait_line(lambda l: l == "FREED")
+        # Linux reports free blocks about 2 s after they are freed.
+        freed = wait_mem(lambda m: m["resident"] <= full["resident"] - 80 * MiB,
+                         "the freed 100 MiB did not go back to the host")
+        newly = freed["balloon"]["reported"] - full["balloon"]["reported"]
+        expect(newly >= 80 * MiB, f"drop without reports? {full} -> {freed}")
+        print(f"# resident: {full['resident'] // MiB} MiB filled, {freed['resident'] // MiB} MiB after the guest "
+              f"freed it ({newly // MiB} MiB reported since)")
+        used0 = guest_used()
+
+        # Inflate: the guest hands over 96 MiB; its kernel counts them as used.
+        expect(vm.q({"op": "set", "balloon": 96 * MiB}) == {"ok": True}, "set balloon refused")
+        m = wait_mem(lambda m: m["balloon"]["actual"] == 96 * MiB, "the balloon did not reach 96 MiB")
+        expect(m["balloon"]["target"] == 96 * MiB and m["balloon"]["inflated"] >= 96 * MiB, f"inflated: {m}")
+        used1 = guest_used()
+        expect(used1 >= used0 + 90, f"the guest's used memory went from {used0} to {used1} MiB, not +96")
+        # the host does not hold the pages the guest gave up
+        expect(m["resident"] <= freed["resident"] + 16 * MiB, f"resident grew while inflating: {m}")
+
+        # Deflate: all back.
+        expect(vm.q({"op": "set", "balloon": 0}) == {"ok": True}, "set balloon 0 refused")
+        m = wait_mem(lambda m: m["balloon"]["actual"] == 0, "the balloon did not deflate")
+        expect(m["balloon"]["deflated"] >= 96 * MiB and m["balloon"]["bad_addresses"] == 0, f"deflated: {m}")
+        used2 = guest_used()
+        expect(used2 <= used0 + 8, f"after deflating the guest still counts {used2} MiB used (was {used0})")
+
+        for bad in (-1, 257 * MiB, "1G", 1.5):
+            r = vm.q({"op": "set", "balloon": bad})
+            expect(r.get("ok") is False and "balloon" in r.get("error", ""), f"balloon {bad!r} -> {r}")
+        expect(vm.q({"op": "poweroff"}) == {"ok": True}, "poweroff failed")
+        expect(vm.wait_exit() == 0, "bad exit status")
+    finally:
+        vm.close()
 
 
 def test_control_stuck_clients():
