@@ -12,7 +12,7 @@
 _vireo_machine_opts() {
     local i
     printf '%s\n' --cpus --memory --kernel --initrd --append --cmdline --firmware --disk \
-        --cpu-cap --cpu-affinity
+        --cpu-cap --cpu-affinity --balloon
     for i in 1 2 3 4 5 6 7 8; do
         printf '%s\n' "--nic$i" "--natpf$i"
     done
@@ -72,7 +72,7 @@ _vireo_takes_value() {
     case $2:$1 in
     *:--data-dir | *:--natpf | *:--natpf[1-8] | *:--nic | *:--nic[1-8] | *:--kind | *:--cidr | *:--mtu | \
         *:--uplink | *:--pcap | *:--cpus | *:--memory | *:--kernel | *:--initrd | *:--append | \
-        *:--cmdline | *:--firmware | *:--disk | *:--cpu-cap | *:--cpu-affinity | vm:--timeout | \
+        *:--cmdline | *:--firmware | *:--disk | *:--cpu-cap | *:--cpu-affinity | vm:--timeout | vm:--balloon | \
         run:--console | run:--mmu | run:--dump-dtb | run:--name | run:--control | run:--state-file | \
         run:--console-socket | run:--console-log | switch:--name | switch:--ifname | switch:--ready-fd)
         return 0 ;;

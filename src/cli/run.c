@@ -39,9 +39,10 @@ static void run_usage(FILE *f)
             "  --console uart|virtio  device that gets this terminal's input (default uart)\n"
             "  --mmu sv39|sv48|sv57   largest paging mode offered to the guest (default sv48)\n"
             "  --no-rng               no virtio-rng device\n"
-            "  --balloon              a virtio-balloon: memory the guest frees goes back to the\n"
-            "                         host (free page reporting); the control op set/balloon\n"
-            "                         asks the guest to hand back more\n"
+            "  --balloon[=SIZE]       a virtio-balloon: memory the guest frees goes back to the\n"
+            "                         host (free page reporting); SIZE (default 0) is how much\n"
+            "                         the guest hands over at start; the control op set/balloon\n"
+            "                         changes it\n"
             "  --nic MODE[,OPT=V...]  a network adapter (repeatable, at most 8; default: one nat):\n"
             "                           nat | natnetwork=NAME | bridged=IFACE | intnet=NAME |\n"
             "                           hostonly=NAME | none |\n"
@@ -97,7 +98,7 @@ int cmd_run(int argc, char **argv)
         { "console", required_argument, NULL, O_CONSOLE },
         { "mmu", required_argument, NULL, O_MMU },
         { "no-rng", no_argument, NULL, O_NORNG },
-        { "balloon", no_argument, NULL, O_BALLOON },
+        { "balloon", optional_argument, NULL, O_BALLOON },
         { "dump-dtb", required_argument, NULL, O_DUMPDTB },
         { "stats", no_argument, NULL, O_STATS },
         { "no-sandbox", no_argument, NULL, O_NOSANDBOX }, { "user", required_argument, NULL, O_USER },
@@ -129,6 +130,7 @@ int cmd_run(int argc, char **argv)
     char err[512];
     int c;
     opterr = 0;
+    const char *balloon_arg = "0";
     optind = 1;
     while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
         uint64_t v;
@@ -197,7 +199,12 @@ int cmd_run(int argc, char **argv)
                 return bad("--mmu '%s': expected sv39, sv48 or sv57", optarg);
             break;
         case O_NORNG: cfg.no_rng = true; break;
-        case O_BALLOON: cfg.balloon = true; break;
+        case O_BALLOON:
+            cfg.balloon = true;
+            balloon_arg = optarg ? optarg : "0";
+            if (optarg && (!vparse_size(optarg, &cfg.balloon_size) || (cfg.balloon_size & 0xfff)))
+                return bad("--balloon=%s: expected a size that is a multiple of 4K, such as 64M", optarg);
+            break;
         case O_DUMPDTB: cfg.dump_dtb = optarg; break;
         case O_STATS: cfg.stats = true; break;
         case O_NOSANDBOX: cfg.no_sandbox = true; break;
@@ -281,12 +288,16 @@ int cmd_run(int argc, char **argv)
             return bad("unknown option '%s' (see 'vireo run --help')", argv[optind - 1]);
         }
     }
+    if (optind < argc && !strcmp(argv[optind - 1], "--balloon"))
+        return bad("--balloon takes its size after '=': --balloon=%s", argv[optind]);
     if (optind < argc)
         return bad("unexpected argument '%s' (see 'vireo run --help')", argv[optind]);
     if (cfg.user && cfg.no_sandbox)
         return bad("%s", "--user goes with the sandbox: --no-sandbox keeps the user that started the VM");
     if (cfg.user && geteuid() != 0)
         return bad("--user '%s': only a VM started as root changes its user", cfg.user);
+    if (cfg.balloon_size > cfg.ram_size)
+        return bad("--balloon=%s is more than the VM's memory", balloon_arg);
     if (no_nic && cfg.nnics)
         return bad("--no-nic and --nic%s cannot be combined", "");
     /* Like VirtualBox: one NAT adapter unless told otherwise. */

@@ -25,7 +25,8 @@ static const char *VM_USAGE =
     "  create NAME [MACHINE OPTIONS]   define a VM\n"
     "  list [--json] [-q|--quiet]      all VMs with their state (--quiet: only the names)\n"
     "  show NAME [--json] [--stats]    one VM (with --stats: CPU, memory, disk and NIC counters)\n"
-    "  modify NAME [MACHINE OPTIONS]   change a VM (stopped; --cpu-cap/--cpu-affinity also running)\n"
+    "  modify NAME [MACHINE OPTIONS]   change a VM (stopped; --cpu-cap, --cpu-affinity and the\n"
+    "                                  balloon's size also running)\n"
     "  start NAME [--console]          start it (and attach its console)\n"
     "  stop NAME [--timeout S]         ask the guest to shut down, wait (default 60 s)\n"
     "  poweroff NAME                   pull the plug\n"
@@ -36,6 +37,8 @@ static const char *VM_USAGE =
     "MACHINE OPTIONS: --cpus N --memory SIZE --kernel FILE --initrd FILE --append S --cmdline S\n"
     "  --firmware builtin|FILE --disk FILE[,readonly] (repeatable) --nicN SPEC --natpfN RULE\n"
     "  --cpu-cap PCT --cpu-affinity LIST  (SPEC and RULE as in 'vireo run --help')\n"
+    "  --balloon SIZE|off  a virtio-balloon (freed guest memory goes back to the host) and\n"
+    "                      how much the guest hands over (0 for none yet)\n"
     "\n"
     "Every command takes --data-dir DIR (default $VIREO_HOME, /var/lib/vireo for root,\n"
     "else ~/.local/share/vireo). Exit status: 0 done, 1 refused or failed, 2 bad usage,\n"
@@ -91,7 +94,7 @@ struct vm_opts {
 static int parse_opts(int argc, char **argv, struct vm_opts *o, bool machine)
 {
     enum { O_DATA = 256, O_JSON, O_STATS, O_CONSOLE, O_TIMEOUT, O_CPUS, O_MEMORY, O_KERNEL, O_INITRD, O_APPEND,
-           O_CMDLINE, O_FIRMWARE, O_DISK, O_CAP, O_AFF, O_NIC = 400, O_NATPF = 420 };
+           O_CMDLINE, O_FIRMWARE, O_DISK, O_CAP, O_AFF, O_BALLOON, O_NIC = 400, O_NATPF = 420 };
     static struct option opts[64];
     static const struct option base[] = {
         { "data-dir", required_argument, NULL, O_DATA }, { "json", no_argument, NULL, O_JSON },
@@ -101,7 +104,8 @@ static int parse_opts(int argc, char **argv, struct vm_opts *o, bool machine)
         { "initrd", required_argument, NULL, O_INITRD }, { "append", required_argument, NULL, O_APPEND },
         { "cmdline", required_argument, NULL, O_CMDLINE }, { "firmware", required_argument, NULL, O_FIRMWARE },
         { "disk", required_argument, NULL, O_DISK }, { "cpu-cap", required_argument, NULL, O_CAP },
-        { "cpu-affinity", required_argument, NULL, O_AFF }, { "help", no_argument, NULL, 'h' },
+        { "cpu-affinity", required_argument, NULL, O_AFF }, { "balloon", required_argument, NULL, O_BALLOON },
+        { "help", no_argument, NULL, 'h' },
         { "quiet", no_argument, NULL, 'q' },
     };
     static char names[16][12];
@@ -177,6 +181,16 @@ static int parse_opts(int argc, char **argv, struct vm_opts *o, bool machine)
             json_object_set_new(o->def, "cpu_affinity", a);
             break;
         }
+        case O_BALLOON:
+            if (!strcmp(optarg, "off")) {
+                json_object_set_new(o->def, "balloon", json_null());
+                break;
+            }
+            if (!vparse_size(optarg, &v) || (v & 0xfff) || v > (uint64_t)INT64_MAX)
+                return usage_error("--balloon '%s': expected off or a size that is a multiple of 4K, such as 64M",
+                                   optarg);
+            json_object_set_new(o->def, "balloon", json_integer((json_int_t)v));
+            break;
         case 'h': fputs(VM_USAGE, stdout); return -1;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
         case '?': return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -235,7 +249,9 @@ static int report(long status, json_t *ans, struct api_client *c, const char *wh
 
 static void print_size(FILE *f, json_int_t b)
 {
-    if (b % (1 << 30) == 0)
+    if (b == 0)
+        fprintf(f, "0");
+    else if (b % (1 << 30) == 0)
         fprintf(f, "%lldG", (long long)(b >> 30));
     else if (b % (1 << 20) == 0)
         fprintf(f, "%lldM", (long long)(b >> 20));
@@ -275,6 +291,16 @@ static void print_stats(json_t *st)
     printf(" resident of ");
     print_bytes(num(m, "assigned"));
     printf("\n");
+    json_t *b = json_object_get(m, "balloon");
+    if (b) {
+        printf("balloon:  ");
+        print_bytes(num(b, "actual"));
+        printf(" given up of ");
+        print_bytes(num(b, "target"));
+        printf(" asked; ");
+        print_bytes(num(b, "reported"));
+        printf(" of freed memory returned\n");
+    }
     json_array_foreach(json_object_get(st, "disks"), i, e) {
         printf("disk%zu:    reads %lld (", i + 1, (long long)num(e, "read_reqs"));
         print_bytes(num(e, "read_bytes"));
@@ -303,6 +329,11 @@ static void print_vm(json_t *vm)
     json_t *v;
     if ((v = json_object_get(vm, "cpu_cap")))
         printf("cpu cap:  %lld%%\n", (long long)json_integer_value(v));
+    if (json_is_integer(v = json_object_get(vm, "balloon"))) {
+        printf("balloon:  ");
+        print_size(stdout, json_integer_value(v));
+        printf("\n");
+    }
     size_t i;
     json_t *d;
     json_array_foreach(json_object_get(vm, "disks"), i, d)

@@ -396,7 +396,7 @@ static void *job_main(void *p)
     if (status != 200 && r->kind == JOB_SET && r->undo) {
         char e2[256];
         if (store_vm_update(a->st, r->name, r->undo, NULL, e2, sizeof(e2)) != STORE_OK)
-            vwarn("VM '%s': cannot restore cpu_cap/cpu_affinity: %s", r->name, e2);
+            vwarn("VM '%s': cannot restore cpu_cap/cpu_affinity/balloon: %s", r->name, e2);
     }
     json_t *def = store_vm_get(a->st, r->name);
     if (status != 200) {
@@ -538,19 +538,30 @@ static enum outcome vm_patch(struct api *a, struct req *r, const char *name, jso
         return answer(r, 422, err_obj("a change is a JSON object of the fields to change"));
     const char *state = vm_state(a, name, NULL);
     bool live = is_running(state);
+    json_t *def = store_vm_get(a->st, name);
+    /* Absent in definitions from before the balloon: none. */
+    json_t *balloon_was = json_object_get(def, "balloon") ? json_object_get(def, "balloon") : json_null();
     if (live) {
         const char *k;
         json_t *v;
         json_object_foreach(body, k, v) {
-            if (strcmp(k, "cpu_cap") && strcmp(k, "cpu_affinity"))
-                return answer(r, 409, err_obj("VM '%s' is %s: only cpu_cap and cpu_affinity can change now ('%s' "
-                                             "cannot)", name, state, k));
+            if (!strcmp(k, "balloon")) {
+                /* Its size changes while running; whether there is one at
+                 * all only at the next start. */
+                if (json_is_null(balloon_was) || json_is_null(v))
+                    return answer(r, 409, err_obj("VM '%s' is %s: a balloon can be %s only while it is stopped; "
+                                                 "its size changes at any time", name, state,
+                                                 json_is_null(v) ? "removed" : "added"));
+            } else if (strcmp(k, "cpu_cap") && strcmp(k, "cpu_affinity")) {
+                return answer(r, 409, err_obj("VM '%s' is %s: only cpu_cap, cpu_affinity and the balloon's size "
+                                             "can change now ('%s' cannot)", name, state, k));
+            }
         }
     }
     char err[512];
-    json_t *out = NULL, *def = store_vm_get(a->st, name);
-    json_t *undo = json_pack("{s:O, s:O}", "cpu_cap", json_object_get(def, "cpu_cap"), "cpu_affinity",
-                             json_object_get(def, "cpu_affinity"));
+    json_t *out = NULL;
+    json_t *undo = json_pack("{s:O, s:O, s:O}", "cpu_cap", json_object_get(def, "cpu_cap"), "cpu_affinity",
+                             json_object_get(def, "cpu_affinity"), "balloon", balloon_was);
     enum store_err e = store_vm_update(a->st, name, body, &out, err, sizeof(err));
     if (e != STORE_OK || !live)
         json_decref(undo);
@@ -561,6 +572,8 @@ static enum outcome vm_patch(struct api *a, struct req *r, const char *name, jso
     if (live && json_object_size(body)) {
         r->arg = json_pack("{s:s, s:O, s:O}", "op", "set", "cpu_cap", json_object_get(out, "cpu_cap"),
                            "cpu_affinity", json_object_get(out, "cpu_affinity"));
+        if (json_is_integer(json_object_get(out, "balloon")))
+            json_object_set(r->arg, "balloon", json_object_get(out, "balloon"));
         return job(r, JOB_SET, name);
     }
     return answer(r, 200, vm_obj(a, out));

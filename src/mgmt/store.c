@@ -144,7 +144,7 @@ static int check_known(json_t *obj, const char *const *keys, const char *where, 
 }
 
 static const char *const vm_keys[] = { "name", "uuid", "cpus", "memory", "kernel", "initrd", "append", "cmdline",
-                                       "firmware", "disks", "nics", "cpu_cap", "cpu_affinity", "created", NULL };
+                                       "firmware", "disks", "nics", "cpu_cap", "cpu_affinity", "balloon", "created", NULL };
 static const char *const disk_keys[] = { "path", "readonly", NULL };
 static const char *const nic_keys[] = { "spec", "natpf", NULL };
 static const char *const net_keys[] = { "name", "kind", "cidr", "mtu", "dhcp", "natpf", "uplinks", "pcap", NULL };
@@ -268,6 +268,14 @@ int store_vm_validate(const struct store_host *host, json_t *def, bool for_file,
         for (size_t j = 0; j < i; j++)
             if (json_integer_value(json_array_get(v, j)) == c)
                 FAIL("cpu_affinity: CPU %" JSON_INTEGER_FORMAT " is listed twice", c);
+    }
+    /* null or absent (definitions from before it existed): no balloon. */
+    v = json_object_get(def, "balloon");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > mem ||
+            json_integer_value(v) % 4096)
+            FAIL("balloon: expected null (no balloon) or a number of bytes from 0 to the VM's memory, a multiple "
+                 "of 4096");
     }
     v = json_object_get(def, "created");
     if (!json_is_string(v))
@@ -685,6 +693,7 @@ enum store_err store_vm_create(struct store *s, json_t *in, json_t **out, char *
     set_default(d, "nics", json_pack("[{s:s}]", "spec", "nat"));
     set_default(d, "cpu_cap", json_integer(100));
     set_default(d, "cpu_affinity", json_array());
+    set_default(d, "balloon", json_null());
     json_object_set_new(d, "created", json_string(created));
     json_t *disks = json_object_get(d, "disks");
     size_t i;

@@ -269,6 +269,9 @@ int sup_vm_spawn(struct sup *s, json_t *def, char *err, size_t errlen)
     arg(&a, "--console-socket=%s", con);
     arg(&a, "--console-log=%s", clog);
     arg(&a, "--cpu-cap=%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(def, "cpu_cap")));
+    json_t *balloon = json_object_get(def, "balloon");
+    if (json_is_integer(balloon))
+        arg(&a, "--balloon=%" JSON_INTEGER_FORMAT, json_integer_value(balloon));
     json_t *aff = json_object_get(def, "cpu_affinity");
     if (json_array_size(aff)) {
         char list[4096] = "";

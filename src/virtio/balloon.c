@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "virtio/queue.h"
@@ -22,6 +23,7 @@ enum { Q_INFLATE, Q_DEFLATE, Q_REPORTING, NUM_QUEUES };
 /* Frame numbers handled per inflateq/deflateq round: a fair share of the
  * I/O thread (Linux sends at most 256 per buffer). */
 #define PFN_BUDGET 4096
+#define MAX_PFNS_PER_BUF 4096
 
 struct balloon {
     struct virtio_dev dev;
@@ -31,14 +33,27 @@ struct balloon {
     struct virtq_elem elem;
 };
 
-/* Give [gpa, gpa+len) of guest RAM back to the host. The range is whole
- * pages inside RAM (checked by the callers). */
+/* Give the whole host pages inside [gpa, gpa+len) of guest RAM back to
+ * the host (guest pages are 4 KiB; a host with larger pages frees only
+ * those the range covers whole). */
 static void discard(struct balloon *b, uint64_t gpa, uint64_t len)
 {
     const struct virtio_guest_mem *m = b->dev.mem;
     uint8_t *p = virtio_gpa(m, gpa, len);
     if (!p || len == 0)
         return;
+    static uintptr_t host_page;
+    if (!host_page) {
+        long pg = sysconf(_SC_PAGESIZE);
+        host_page = pg > 0 ? (uintptr_t)pg : VIRTIO_BALLOON_PAGE;
+    }
+    uintptr_t start = ((uintptr_t)p + host_page - 1) & ~(host_page - 1);
+    uintptr_t end = ((uintptr_t)p + len) & ~(host_page - 1);
+    if (end <= start)
+        return;
+    gpa += start - (uintptr_t)p;
+    len = end - start;
+    p = (uint8_t *)start;
     /* Guest RAM is private anonymous memory: the pages are freed now and a
      * later touch finds zeros. Decoded code there is stale from now on. */
     if (madvise(p, len, MADV_DONTNEED) != 0 && !b->dev.error_logged) {
@@ -49,22 +64,24 @@ static void discard(struct balloon *b, uint64_t gpa, uint64_t len)
         m->note_write(m->opaque, gpa, len);
 }
 
-/* Frame numbers (le32, 4 KiB each) in the readable part of e; runs of
- * consecutive frames are discarded together when `give_back`. Returns the
- * number of frames read. */
+/* Frame numbers (le32, 4 KiB each) in the readable part of e, at most
+ * MAX_PFNS_PER_BUF of them (Linux sends at most 256 a buffer; more is
+ * ignored, so one buffer cannot hold the I/O thread); runs of consecutive
+ * frames are discarded together when `give_back`. Returns the number of
+ * frames read. */
 static uint32_t walk_pfns(struct balloon *b, const struct virtq_elem *e, bool give_back)
 {
     const struct virtio_guest_mem *m = b->dev.mem;
+    uint32_t pfns[MAX_PFNS_PER_BUF];
+    /* One copy: the driver may change the buffer under us. */
+    uint32_t n = (uint32_t)(iov_to_buf(e->iov, e->n_out, 0, pfns, sizeof(pfns)) / 4);
     uint64_t run_start = 0, run_len = 0;
-    uint32_t n = 0;
-    for (size_t off = 0; off + 4 <= e->out_len; off += 4) {
-        uint32_t pfn_le;
-        iov_to_buf(e->iov, e->n_out, off, &pfn_le, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t pfn_le = pfns[i];
         uint64_t gpa = (uint64_t)le32toh(pfn_le) * VIRTIO_BALLOON_PAGE;
-        n++;
         if (!virtio_gpa(m, gpa, VIRTIO_BALLOON_PAGE)) {
             if (atomic_fetch_add_explicit(&b->bad, 1, memory_order_relaxed) == 0)
-                vwarn("%s: the guest gave page frame %#x, outside its RAM; skipped (counted from now on)",
+                vwarn("%s: the guest gave page frame %#x, outside its RAM; skipped (further ones are only counted)",
                       b->dev.name, le32toh(pfn_le));
             continue;
         }

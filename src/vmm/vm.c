@@ -173,7 +173,8 @@ static int add_devices(struct vm *vm)
         }
         vm->nic_devs[i] = dev;
     }
-    /* Last, so adding it moves no other device. */
+    /* Last, so adding it moves no other device. The target lives in
+     * vm->balloon_target, set from the config once and by `set` later. */
     if (cfg->balloon) {
         vm->balloon = virtio_balloon_new();
         if (add_virtio(vm, vm->balloon, "virtio-balloon") < 0) {
@@ -713,7 +714,8 @@ static int start_broker(const struct vm_config *cfg, pid_t pid, uint64_t started
 
 int vm_run(const struct vm_config *cfg)
 {
-    struct vm vm = { .cfg = cfg, .sigfd = -1, .kernel_fd = -1, .initrd_fd = -1, .firmware_fd = -1 };
+    struct vm vm = { .cfg = cfg, .sigfd = -1, .kernel_fd = -1, .initrd_fd = -1, .firmware_fd = -1,
+                     .balloon_target = (uint32_t)(cfg->balloon_size / VIRTIO_BALLOON_PAGE) };
     for (unsigned i = 0; i < VM_MAX_DISKS; i++)
         vm.disk_fds[i] = -1;
     pid_t pid = getpid();

@@ -27,6 +27,7 @@ struct vm_config {
     unsigned ndisks;
     bool no_rng;
     bool balloon;                 /* a virtio-balloon with free page reporting */
+    uint64_t balloon_size;        /* bytes it takes from the guest at start (<= ram_size) */
     enum vm_console_kind console; /* which device gets the terminal's input */
     const char *dump_dtb;         /* write the device tree here and exit */
     bool stats;                   /* print execution statistics at exit */

@@ -463,6 +463,57 @@ def test_cpu_cap():
         h.close()
 
 
+def test_balloon():
+    """A managed VM with a balloon: created with a size the guest hands over
+    at start, resized while running (CLI and API), refused when it would be
+    added or removed while running or when malformed, removed when stopped."""
+    MiB = 1 << 20
+    h = Home()
+
+    def wait_actual(name, size, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            b = h.ctl(name, {"op": "stats"})["memory"].get("balloon")
+            if b and b["actual"] == size and b["target"] == size:
+                return b
+            time.sleep(0.2)
+        raise TestFailure("%s: the balloon did not reach %d bytes: %s" % (name, size, b))
+
+    try:
+        h.ok("vm", "create", "bal", "--memory", "128M", "--nic1", "none", "--balloon", "16M")
+        expect("balloon:  16M" in h.ok("vm", "show", "bal"), "vm show does not give the balloon")
+        h.ok("vm", "start", "bal")
+        h.wait_console("bal", MARKER)
+        wait_actual("bal", 16 * MiB)
+        h.ok("vm", "modify", "bal", "--balloon", "48M")
+        wait_actual("bal", 48 * MiB)
+        rc, vm = h.api("PATCH", "/v1/vms/bal", {"balloon": 32 * MiB})
+        expect(rc == 200 and vm["balloon"] == 32 * MiB, "PATCH balloon: %d %s" % (rc, vm))
+        wait_actual("bal", 32 * MiB)
+        out = h.ok("vm", "show", "bal", "--stats")
+        expect("balloon:  32.0M given up of 32.0M asked" in out, "show --stats: %r" % out)
+        rc, _, err = h.cli("vm", "modify", "bal", "--balloon", "off")
+        expect(rc == 1 and "only while it is stopped" in err, "removing a running VM's balloon: %d %s" % (rc, err))
+        for bad in (4095, -4096, 129 * MiB, "16M", True):
+            rc, ans = h.api("PATCH", "/v1/vms/bal", {"balloon": bad})
+            expect(rc == 422 and "balloon" in ans.get("error", ""), "balloon %r: %d %s" % (bad, rc, ans))
+        rc, _, err = h.cli("vm", "modify", "bal", "--balloon", "12x")
+        expect(rc == 2 and "--balloon" in err, "--balloon 12x: %d %s" % (rc, err))
+        expect(h.vms()["bal"]["balloon"] == 32 * MiB, "a refused change stuck: %s" % h.vms()["bal"])
+        h.ok("vm", "poweroff", "bal")
+        h.wait_state("bal", "stopped")
+        h.ok("vm", "modify", "bal", "--balloon", "off")
+        expect("balloon" not in h.ok("vm", "show", "bal"), "the balloon is still shown")
+        h.ok("vm", "start", "bal")
+        h.wait_console("bal", MARKER, count=2)
+        expect("balloon" not in h.ctl("bal", {"op": "stats"})["memory"], "a balloon without one defined")
+        rc, _, err = h.cli("vm", "modify", "bal", "--balloon", "8M")
+        expect(rc == 1 and "only while it is stopped" in err, "adding a balloon while running: %d %s" % (rc, err))
+        h.ok("vm", "poweroff", "bal")
+    finally:
+        h.close()
+
+
 def test_api():
     """The lifecycle through the HTTP API with the event stream, and every
     bad request: its status, one error sentence, nothing changed."""
