@@ -1,5 +1,5 @@
-/* The interface every virtio device implements (blk, console, rng; later
- * net, balloon, 9p), and the few services a transport gives it back.
+/* The interface every virtio device implements (blk, net, console, rng,
+ * input, balloon; later 9p), and the few services a transport gives it back.
  *
  * A device knows its queues and config space, never the transport: the
  * MMIO transport (virtio/mmio.c) owns register state, feature negotiation,
